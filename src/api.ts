@@ -4,10 +4,12 @@
  *   const session = await InferenceSession.create('model.onnx', { target: 'wasm' });
  *   const out = await session.run({ input: new Tensor('float32', data, [1, 3, 224, 224]) });
  *
- * A model whose converters need the value of a graph input at compile time (a Reshape
- * shape or Slice starts fed as an input), or whose inputs have symbolic dims (a dynamic
- * batch), is specialized when it runs: it is compiled with those values and dims bound,
- * once per distinct binding (cached). Symbolic dims bound by `dimValues` compile up front.
+ * A model with a dynamic batch (one symbolic leading dim, every kernel separable along
+ * it) compiles once and runs at any batch size. A model whose converters need the value
+ * of a graph input at compile time (a Reshape shape or Slice starts fed as an input), or
+ * whose other symbolic dims cannot stay symbolic, is specialized when it runs: compiled
+ * with those values and dims bound, once per distinct binding (cached). Symbolic dims
+ * bound by `dimValues` compile up front.
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +17,7 @@ import { Executor, InputError } from './runtime/executor.js';
 import type { Tensor } from './runtime/tensor.js';
 import { type CompileOptions, type CompileResult, compile } from './driver.js';
 import { InputValueNeeded, type OnnxSignature, onnxSignature } from './frontend/onnx/importer.js';
+import { DynamicShapeError } from './build/dynamic_batch.js';
 
 export type SessionOptions = CompileOptions;
 
@@ -49,10 +52,11 @@ export class InferenceSession {
     const opts: SessionOptions = typeof model === 'string' && !options.modelDir ? { ...options, modelDir: dirname(model) } : options;
     const signature = onnxSignature(bytes);
     const symbolic = signature.inputs.some((i) => i.dims.some((d) => typeof d === 'string' && opts.dimValues?.[d] === undefined));
-    if (symbolic) return new InferenceSession(bytes, opts, [], signature, true);
     try {
       return new InferenceSession(bytes, opts, [], signature, false, await InferenceSession.load(bytes, opts));
     } catch (e) {
+      // Symbolic dims that cannot stay symbolic (or that a converter needs as values): compile per shape.
+      if (symbolic && (e instanceof DynamicShapeError || e instanceof InputValueNeeded)) return new InferenceSession(bytes, opts, [], signature, true);
       if (!(e instanceof InputValueNeeded)) throw e;
       return new InferenceSession(bytes, opts, [e.input], signature, false);
     }
@@ -81,6 +85,14 @@ export class InferenceSession {
   /** Graph inputs whose values are compiled in (specialized per distinct value). */
   get specializedInputs(): readonly string[] {
     return this.bound;
+  }
+  /** Whether the session compiles per distinct input shape (symbolic dims that could not stay symbolic). */
+  get specializesShapes(): boolean {
+    return this.shapeSpecialized;
+  }
+  /** Compilations made so far (1 for a model compiled up front, dynamic batch included). */
+  get compilations(): number {
+    return this.specializations.size + (this.bound.length === 0 && !this.shapeSpecialized ? 1 : 0);
   }
 
   /** Stops worker threads (sessions created with threads > 1). */

@@ -76,6 +76,10 @@ export interface CaseResult {
   readonly compileMs?: number;
   readonly runMs?: number;
   readonly activationBytes?: number;
+  /** Compilations the data sets needed (1 unless the session specializes per shape or input value). */
+  readonly compilations?: number;
+  /** Dynamic batch: activation bytes per sample, on top of `activationBytes`. */
+  readonly sampleBytes?: number;
 }
 
 /**
@@ -116,7 +120,8 @@ export async function checkCase(dir: string, options: CompileOptions, tol: Toler
       }
       return {
         name, dir, status: 'pass', compileMs, runMs: runMs / Math.max(1, tc.dataSets.length),
-        activationBytes: session.compiled?.executable.activationBytes ?? 0,
+        activationBytes: session.compiled?.executable.activationBytes ?? 0, compilations: session.compilations,
+        ...(session.compiled?.executable.batch ? { sampleBytes: session.compiled.executable.batch.sampleBytes } : {}),
       };
     } finally {
       session.release();

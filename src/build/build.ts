@@ -4,10 +4,11 @@
 import { dtypeBytes } from '../runtime/dtype.js';
 import { shapeSize, type Tensor } from '../runtime/tensor.js';
 import type { Executable, IOSlot, Step, TargetName, TensorSlot } from '../runtime/executable.js';
-import { type Graph, type Value, FUSED_OP, NodeError, concreteShape } from '../graph/ir.js';
+import { type Graph, type Value, FUSED_OP, NodeError } from '../graph/ir.js';
 import { getOp } from '../ops/registry.js';
 import { generateModule } from '../codegen/index.js';
 import { type LoweredKernel, kernelGroups, lowerGroup } from './lower.js';
+import { checkBatchSeparable, dynamicBatchDim, isBatched } from './dynamic_batch.js';
 import { ALIGN, alignUp, planMemory } from './memory_plan.js';
 
 export interface BuildOptions {
@@ -25,10 +26,13 @@ export interface BuildResult {
   readonly timings: Readonly<Record<string, number>>;
 }
 
-function valueBytes(v: Value): number {
-  const s = concreteShape(v.type);
-  if (!s) throw new Error(`value %${v.name} has symbolic shape [${v.type.shape.join(', ')}]`);
-  return shapeSize(s) * dtypeBytes(v.type.dtype);
+/** The concrete shape of a value; a dynamic batch dim counts one sample. */
+function shapeOf(v: Value, batchDim: string | undefined): number[] {
+  return v.type.shape.map((d) => {
+    if (typeof d === 'number') return d;
+    if (d === batchDim) return 1;
+    throw new NodeError(undefined, 'graph', `value %${v.name} has symbolic shape [${v.type.shape.join(', ')}]`);
+  });
 }
 
 export function build(graph: Graph, opts: BuildOptions): BuildResult {
@@ -51,7 +55,16 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     return r;
   };
 
-  const kernels = time('lower', () => kernelGroups(graph).map((grp, i) => lowerGroup(grp.nodes, i, grp.outputs)));
+  // A symbolic batch dim stays symbolic: kernels are generated for one sample and
+  // proven separable; batched storages are planned per sample (runtime/batch.ts).
+  const batchDim = dynamicBatchDim(graph);
+  const bind = batchDim ? { [batchDim]: 1 } : {};
+  const kernels = time('lower', () => kernelGroups(graph).map((grp, i) => {
+    if (batchDim && [...grp.nodes.flatMap((n) => n.inputs), ...grp.outputs].some((v) => v && isBatched(v, batchDim))) {
+      checkBatchSeparable(grp.nodes, i, grp.outputs, batchDim);
+    }
+    return lowerGroup(grp.nodes, i, grp.outputs, bind);
+  }));
   const threads = Math.max(1, Math.floor(opts.threads ?? 1));
   const module = time('codegen', () => generateModule(opts.target, kernels.map((k) => k.func), { threads, fma: opts.fma ?? false }));
 
@@ -87,12 +100,16 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
       for (const v of k.inputs) touch(v, i);
     });
     for (const v of graph.outputs) touch(v, kernels.length);
+    // Two plans: fixed-size storages, and batched ones per sample.
     const ids = new Map<Value, number>();
-    const lifetimes = [...start.keys()].map((v, id) => {
+    const batched = (v: Value): boolean => batchDim !== undefined && isBatched(v, batchDim);
+    const roots = [...start.keys()];
+    const lifetimes = roots.map((v, id) => {
       ids.set(v, id);
-      return { id, bytes: valueBytes(v), start: start.get(v)!, end: end.get(v)! };
+      return { id, bytes: shapeSize(shapeOf(v, batchDim)) * dtypeBytes(v.type.dtype), start: start.get(v)!, end: end.get(v)! };
     });
-    const plan = planMemory(lifetimes);
+    const plan = planMemory(lifetimes.filter((l) => !batched(roots[l.id]!)));
+    const samplePlan = planMemory(lifetimes.filter((l) => batched(roots[l.id]!)));
     const actBase = alignUp(constBytes, ALIGN);
     const offsetOf = (v: Value): number => {
       const r = root(v);
@@ -100,23 +117,24 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
       if (c !== undefined) return c;
       const id = ids.get(r);
       if (id === undefined) throw new Error(`no storage planned for %${v.name}`);
-      return actBase + plan.offsets.get(id)!;
+      return batched(r) ? samplePlan.offsets.get(id)! : actBase + plan.offsets.get(id)!;
     };
-    const slot = (v: Value): TensorSlot => ({ dtype: v.type.dtype, shape: concreteShape(v.type)!, offset: offsetOf(v) });
-    const io = (v: Value, name: string): IOSlot => {
-      if (!concreteShape(v.type)) throw new NodeError(undefined, 'graph', `value %${v.name} has symbolic shape [${v.type.shape.join(', ')}]`);
-      return { name, ...slot(v) };
-    };
+    const slot = (v: Value): TensorSlot => ({
+      dtype: v.type.dtype, shape: shapeOf(v, batchDim), offset: offsetOf(v), ...(batched(v) ? { batched: true } : {}),
+    });
+    const io = (v: Value, name: string): IOSlot => ({ name, ...slot(v) });
     const steps: Step[] = kernels.map((k) => ({ kernel: k.name, args: [...k.inputs, ...k.outputs].map(slot) }));
     const workspaceBytes = module.kind === 'wasm'
       ? Math.max(0, ...Object.values(module.workspace), ...Object.values(module.regions ?? {}).map((r) => r.sharedBytes + threads * r.threadBytes))
       : 0;
     const workspaceOffset = actBase + alignUp(plan.peakBytes);
+    const fixedEnd = workspaceOffset + alignUp(workspaceBytes);
     const executable: Executable = {
       format: 'tessera-executable', version: 1, target: opts.target, module,
-      arenaBytes: workspaceOffset + alignUp(workspaceBytes),
+      arenaBytes: fixedEnd + samplePlan.peakBytes,
       constants, activationBytes: plan.peakBytes, workspaceOffset, workspaceBytes, threads: module.kind === 'wasm' && module.sharedMemory ? threads : 1,
       inputs: graph.inputs.map((v) => io(v, v.name)), outputs: graph.outputs.map((v, i) => io(v, graph.outputNames[i]!)), steps,
+      ...(batchDim ? { batch: { dim: batchDim, base: fixedEnd, sampleBytes: samplePlan.peakBytes } } : {}),
     };
     return { executable, kernels, timings };
   });

@@ -5,7 +5,7 @@
  * no kernel: their outputs alias their inputs' storage.
  */
 import type { DType } from '../runtime/dtype.js';
-import { type Graph, type Node, type Value, FUSED_OP, NodeError, concreteShape } from '../graph/ir.js';
+import { type Graph, type Node, type Value, FUSED_OP, NodeError } from '../graph/ir.js';
 import { type Expr, add, floordiv, floormod, int, mul } from '../ir/expr.js';
 import { OpError, getOp } from '../ops/registry.js';
 import { strides } from '../ops/common.js';
@@ -28,36 +28,57 @@ export interface LoweredKernel {
   readonly nodes: readonly Node[];
 }
 
-function concreteDims(v: Value, node: Node): number[] {
-  const s = concreteShape(v.type);
-  if (!s) throw new NodeError(node.origin, node.op, `value %${v.name} has symbolic shape [${v.type.shape.join(', ')}]; bind the symbolic dims (dimValues) before compiling`);
-  return s;
+/** Sizes that symbolic dims take while lowering (a dynamic batch's kernels are generated for one sample). */
+export type DimBinding = Readonly<Record<string, number>>;
+
+function concreteDims(v: Value, node: Node, bind: DimBinding): number[] {
+  return v.type.shape.map((d) => {
+    if (typeof d === 'number') return d;
+    const b = bind[d];
+    if (b === undefined) {
+      throw new NodeError(node.origin, node.op, `value %${v.name} has symbolic shape [${v.type.shape.join(', ')}]; bind the symbolic dims (dimValues) before compiling`);
+    }
+    return b;
+  });
 }
 
 function sanitize(s: string): string {
   return s.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-/** A view op inside a kernel: the row-major reshape of its input (its data does not move). */
+/**
+ * A view op inside a kernel: the row-major reshape of its input (its data does not
+ * move). Leading dims the two shapes share index straight through; the rest go
+ * through the flat offset.
+ */
 function reshapeCompute(input: TeTensor, shape: readonly number[], name: string): TeTensor {
-  const inStrides = strides(input.shape);
-  const outStrides = strides(shape);
+  let keep = 0;
+  while (keep < shape.length && keep < input.rank && shape[keep] === input.shape[keep]) keep++;
+  const inStrides = strides(input.shape.slice(keep));
+  const outStrides = strides(shape.slice(keep));
   return compute(shape, (...idx) => {
     let flat: Expr = int(0);
-    idx.forEach((v, d) => { flat = add(flat, mul(v, int(outStrides[d]!))); });
-    return input.at(...input.shape.map((dim, d) => floormod(floordiv(flat, int(inStrides[d]!)), int(dim))));
+    idx.slice(keep).forEach((v, d) => { flat = add(flat, mul(v, int(outStrides[d]!))); });
+    const rest = input.shape.slice(keep).map((dim, d) => (d === 0 ? floordiv(flat, int(inStrides[0]!)) : floormod(floordiv(flat, int(inStrides[d]!)), int(dim))));
+    return input.at(...idx.slice(0, keep), ...rest);
   }, name);
 }
 
-/** Lowers one group of nodes (in topological order) to a kernel computing `outputs`. */
-export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[]): LoweredKernel {
+export interface ComposedTe {
+  readonly inputs: Value[];
+  readonly placeholders: TeTensor[];
+  readonly outputs: TeTensor[];
+}
+
+/** The group's computation as TE: each node's compute applied to its producers' tensors. */
+export function composeTe(nodes: readonly Node[], index: number, outputs: readonly Value[], bind: DimBinding): ComposedTe {
   const produced = new Map<Value, TeTensor>();
   const inputs: Value[] = [];
   const placeholders: TeTensor[] = [];
   const teOf = (v: Value, node: Node): TeTensor => {
     const t = produced.get(v);
     if (t) return t;
-    const p = placeholder(concreteDims(v, node), v.type.dtype, `in${inputs.length}`);
+    const p = placeholder(concreteDims(v, node, bind), v.type.dtype, `in${inputs.length}`);
     produced.set(v, p);
     inputs.push(v);
     placeholders.push(p);
@@ -66,7 +87,7 @@ export function lowerGroup(nodes: readonly Node[], index: number, outputs: reado
   for (const node of nodes) {
     const def = getOp(node.op);
     const ins = node.inputs.map((v) => (v ? teOf(v, node) : null));
-    const outTypes = node.outputs.map((o) => ({ dtype: o.type.dtype, shape: concreteDims(o, node) }));
+    const outTypes = node.outputs.map((o) => ({ dtype: o.type.dtype, shape: concreteDims(o, node, bind) }));
     let outs: TeTensor[];
     try {
       if (def.view) outs = [reshapeCompute(ins[0]!, outTypes[0]!.shape, `${node.op}_view`)];
@@ -78,7 +99,7 @@ export function lowerGroup(nodes: readonly Node[], index: number, outputs: reado
     }
     node.outputs.forEach((o, i) => {
       const t = outs[i]!;
-      checkOutput(node, o, t.dtype, t.shape);
+      checkOutput(node, o, t.dtype, t.shape, bind);
       produced.set(o, t);
     });
   }
@@ -87,7 +108,15 @@ export function lowerGroup(nodes: readonly Node[], index: number, outputs: reado
     if (!t) throw new Error(`kernel ${index}: output %${o.name} is not computed by its nodes`);
     return t;
   });
-  const name = `k${index}_${sanitize(nodes.map((n) => n.op).join('_')).slice(0, 48)}`;
+  return { inputs, placeholders, outputs: outTensors };
+}
+
+export const kernelName = (nodes: readonly Node[], index: number): string => `k${index}_${sanitize(nodes.map((n) => n.op).join('_')).slice(0, 48)}`;
+
+/** Lowers one group of nodes (in topological order) to a kernel computing `outputs`. */
+export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], bind: DimBinding = {}): LoweredKernel {
+  const { inputs, placeholders, outputs: outTensors } = composeTe(nodes, index, outputs, bind);
+  const name = kernelName(nodes, index);
   try {
     const sch = defaultSchedule(createPrimFunc(name, placeholders, outTensors));
     return { name, func: lowerForCodegen(sch.func), scheduled: sch.func, trace: sch.trace, inputs, outputs, nodes };
@@ -97,8 +126,8 @@ export function lowerGroup(nodes: readonly Node[], index: number, outputs: reado
   }
 }
 
-function checkOutput(node: Node, v: Value, dtype: DType, shape: readonly number[]): void {
-  const want = concreteDims(v, node);
+function checkOutput(node: Node, v: Value, dtype: DType, shape: readonly number[], bind: DimBinding): void {
+  const want = concreteDims(v, node, bind);
   if (dtype !== v.type.dtype || shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
     throw new NodeError(node.origin, node.op, `compute produced ${dtype}[${shape.join(', ')}] but the shape rule says ${v.type.dtype}[${want.join(', ')}]`, 'lower');
   }

@@ -143,7 +143,8 @@ withCompileOptions(program
     for (const dir of dirs) {
       const r = await checkCase(dir, compileOptions(opts), { rtol: opts.rtol, atol: opts.atol });
       results.push(r);
-      const timing = r.status === 'pass' ? ` (compile ${r.compileMs!.toFixed(0)} ms, run ${r.runMs!.toFixed(1)} ms, activations ${fmtBytes(r.activationBytes!)})` : '';
+      const compiles = r.compilations !== undefined && r.compilations !== 1 ? `, ${r.compilations} compilations` : '';
+      const timing = r.status === 'pass' ? ` (compile ${r.compileMs!.toFixed(0)} ms${compiles}, run ${r.runMs!.toFixed(1)} ms, activations ${fmtBytes(r.activationBytes!)}${r.sampleBytes !== undefined ? ` + ${fmtBytes(r.sampleBytes)} per sample` : ''})` : '';
       console.log(`${r.status.padEnd(5)} ${r.name}${timing}${r.reason ? `: ${r.reason}` : ''}`);
     }
     const passed = results.filter((r) => r.status === 'pass').length;
@@ -218,7 +219,8 @@ withCompileOptions(program
       if (opts.loops) console.log(printPrimFunc(k.scheduled).replace(/^/gm, '      '));
     });
     const exe = r.executable;
-    console.log(`total ${(total / 1e9).toFixed(3)} GFLOP; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${fmtBytes(exe.activationBytes)}, workspace ${fmtBytes(exe.workspaceBytes)}`);
+    const perSample = exe.batch ? ` + ${fmtBytes(exe.batch.sampleBytes)} per sample of dynamic dim '${exe.batch.dim}' (kernels generated for one sample)` : '';
+    console.log(`total ${(total / 1e9).toFixed(3)} GFLOP${exe.batch ? ' per sample' : ''}; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${fmtBytes(exe.activationBytes)}${perSample}, workspace ${fmtBytes(exe.workspaceBytes)}`);
     console.log(`passes: ${r.passTimings.map((t) => `${t.pass} ${t.ms.toFixed(0)}ms (${t.nodesBefore}->${t.nodesAfter})`).join(', ') || 'none'}`);
     console.log(`${r.sourceNodes} nodes -> ${r.kernels.length} kernels`);
   });

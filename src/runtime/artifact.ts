@@ -14,7 +14,7 @@ const MAGIC = [0x54, 0x53, 0x52, 0x41]; // "TSRA"
 
 interface Header {
   readonly executable: Omit<Executable, 'constants' | 'module'>;
-  readonly module: { kind: 'js'; source: string } | { kind: 'wasm'; workspace: Readonly<Record<string, number>>; bytes: [number, number] };
+  readonly module: { kind: 'js'; source: string } | (Omit<Extract<KernelModule, { kind: 'wasm' }>, 'bytes'> & { bytes: [number, number] });
   readonly constants: [number, number];
 }
 
@@ -40,7 +40,7 @@ export function serializeExecutable(exe: Executable): Uint8Array {
   }
   const header: Header = {
     executable: rest,
-    module: module.kind === 'js' ? module : { kind: 'wasm', workspace: module.workspace, bytes: spans[1]! },
+    module: module.kind === 'js' ? module : { ...module, bytes: spans[1]! },
     constants: spans[0]!,
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -72,6 +72,6 @@ export function deserializeExecutable(bytes: Uint8Array): Executable {
   if (exe.format !== 'tessera-executable' || exe.version !== 1) throw new ArtifactError(`unsupported format ${String(exe.format)} v${String(exe.version)}`);
   const module: KernelModule = header.module.kind === 'js'
     ? header.module
-    : { kind: 'wasm', workspace: header.module.workspace, bytes: section(header.module.bytes, 'wasm') };
+    : { ...header.module, bytes: section(header.module.bytes, 'wasm') };
   return { ...exe, module, constants: section(header.constants, 'constants') };
 }

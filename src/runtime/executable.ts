@@ -37,11 +37,31 @@ export interface KernelRegions {
   threadBytes: number;
 }
 
-/** A tensor at a fixed place in the arena. */
+/**
+ * A tensor at a fixed place in the arena. In an executable with a dynamic batch, a
+ * `batched` slot holds one sample (its shape[0] is 1) and its offset is per sample,
+ * inside the batched region (see DynamicBatch).
+ */
 export interface TensorSlot {
   readonly dtype: DType;
   readonly shape: readonly number[];
   readonly offset: number;
+  readonly batched?: boolean;
+}
+
+/**
+ * A leading dim left symbolic at compile time (a dynamic batch). Every kernel that
+ * touches batched tensors was proven batch-separable (sample n of its outputs depends
+ * only on sample n of its batched inputs), so one compiled kernel runs each sample.
+ * Batched storages were planned per sample; at batch size N the region at `base`
+ * holds N * sampleBytes, and a slot planned at per-sample offset o with per-sample
+ * size s keeps sample n at base + N * o + n * s (runtime/batch.ts).
+ */
+export interface DynamicBatch {
+  /** The symbolic dim's name in the model (e.g. "batch"). */
+  readonly dim: string;
+  readonly base: number;
+  readonly sampleBytes: number;
 }
 
 export interface IOSlot extends TensorSlot {
@@ -72,4 +92,6 @@ export interface Executable {
   readonly inputs: readonly IOSlot[];
   readonly outputs: readonly IOSlot[];
   readonly steps: readonly Step[];
+  /** Present when the leading dim of the batched slots is chosen at run time. */
+  readonly batch?: DynamicBatch;
 }

@@ -2,10 +2,14 @@
 import type { Executable } from '../executable.js';
 
 export interface LoadedProgram {
-  /** The arena's current backing buffer (a wasm memory's buffer may be replaced if it grows). */
+  /** The arena's current backing buffer (replaced when the arena grows). */
   arena(): ArrayBuffer;
-  /** One closure per executable step, in order. */
-  readonly steps: readonly (() => void)[];
+  /**
+   * Step closures, in order, for a layout of the loaded module: the executable itself,
+   * or its layout at one batch size (runtime/batch.ts). Grows the arena to the
+   * layout's size first (the constants stay in place).
+   */
+  bind(layout: Executable): (() => void)[];
   /** Releases threads and other resources. */
   dispose?(): void;
 }

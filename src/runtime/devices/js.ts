@@ -10,17 +10,24 @@ type JsKernel = (...args: ArrayBufferView[]) => void;
 /** Loads a JS-target executable synchronously (JS needs no async compilation). */
 export function loadJsProgram(exe: Executable): LoadedProgram {
   if (exe.module.kind !== 'js') throw new Error(`js device cannot run a ${exe.module.kind} module`);
-  const arena = new ArrayBuffer(exe.arenaBytes);
+  let arena = new ArrayBuffer(exe.arenaBytes);
   new Uint8Array(arena).set(exe.constants, 0);
   const factory = new Function('M', 'M64', exe.module.source) as (m: unknown, m64: unknown) => Record<string, JsKernel>;
   const kernels = factory(mathIntrinsics, int64Intrinsics);
-  const steps = exe.steps.map((s) => {
-    const fn = kernels[s.kernel];
-    if (!fn) throw new Error(`executable step calls kernel ${s.kernel}, which the module does not define`);
-    const views = s.args.map((a) => viewArray(a.dtype, arena, a.offset, shapeSize(a.shape)));
-    return () => fn(...views);
-  });
-  return { arena: () => arena, steps };
+  const bind = (layout: Executable): (() => void)[] => {
+    if (layout.arenaBytes > arena.byteLength) {
+      const grown = new ArrayBuffer(layout.arenaBytes);
+      new Uint8Array(grown).set(new Uint8Array(arena));
+      arena = grown;
+    }
+    return layout.steps.map((s) => {
+      const fn = kernels[s.kernel];
+      if (!fn) throw new Error(`executable step calls kernel ${s.kernel}, which the module does not define`);
+      const views = s.args.map((a) => viewArray(a.dtype, arena, a.offset, shapeSize(a.shape)));
+      return () => fn(...views);
+    });
+  };
+  return { arena: () => arena, bind };
 }
 
 export const jsDevice: Device = async (exe: Executable) => loadJsProgram(exe);

@@ -10,13 +10,17 @@ import { halfIntrinsics, mathIntrinsics } from '../math.js';
 import type { Device, DeviceOptions } from './device.js';
 
 const PAGE = 65536;
+/** The wasm32 limit: 4 GiB. */
+const MAX_PAGES = 65536;
 
 export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = {}) => {
   const mod = exe.module;
   if (mod.kind !== 'wasm') throw new Error(`wasm device cannot run a ${mod.kind} module`);
   const threads = Math.max(1, Math.min(opts.threads ?? exe.threads, exe.threads));
   const pages = Math.max(1, Math.ceil(exe.arenaBytes / PAGE));
-  const memory = new WebAssembly.Memory(mod.sharedMemory ? { initial: pages, maximum: pages, shared: true } : { initial: pages, maximum: pages });
+  // A dynamic-batch arena grows with the batch size (a shared memory needs its maximum up front).
+  const maximum = exe.batch ? MAX_PAGES : pages;
+  const memory = new WebAssembly.Memory(mod.sharedMemory ? { initial: pages, maximum, shared: true } : { initial: pages, maximum });
   new Uint8Array(memory.buffer).set(exe.constants, 0);
   let compiled: WebAssembly.Module;
   try {
@@ -37,14 +41,19 @@ export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = 
   const parallel = threads > 1 && Object.keys(regions).length > 0;
   const names = Object.values(regions).flatMap((r) => r.regions.map((x) => x.fn));
   const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names) : undefined;
-  const steps = exe.steps.map((s) => {
-    const offsets = [...s.args.map((a) => a.offset), exe.workspaceOffset];
+  const bind = (layout: Executable): (() => void)[] => {
+    const need = Math.ceil(layout.arenaBytes / PAGE) - memory.buffer.byteLength / PAGE;
+    if (need > 0) memory.grow(need);
+    return layout.steps.map((s) => step(s, layout.workspaceOffset));
+  };
+  const step = (s: Executable['steps'][number], workspaceOffset: number): (() => void) => {
+    const offsets = [...s.args.map((a) => a.offset), workspaceOffset];
     const split = regions[s.kernel];
     if (!pool || !split) {
       const call = fn(s.kernel);
       return () => call(...offsets);
     }
-    const tws = exe.workspaceOffset + split.sharedBytes;
+    const tws = workspaceOffset + split.sharedBytes;
     const parts = split.regions.map((r) => ({ call: fn(r.fn), index: names.indexOf(r.fn), extent: r.extent }));
     return () => {
       for (const p of parts) {
@@ -52,6 +61,6 @@ export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = 
         else pool.run(p.index, offsets, p.extent, tws, split.threadBytes, (b, e, t) => p.call(...offsets, b, e, t));
       }
     };
-  });
-  return { arena: () => memory.buffer as ArrayBuffer, steps, dispose: () => pool?.dispose() };
+  };
+  return { arena: () => memory.buffer as ArrayBuffer, bind, dispose: () => pool?.dispose() };
 };
