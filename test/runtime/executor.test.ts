@@ -98,3 +98,13 @@ test('symbolic input dims are bound from the feeds: a dynamic batch runs at seve
   assert.deepEqual([...three.out!.data], [1, 2, 1, 0, 0, 1, 0, 5, 5]);
   await assert.rejects(s.run({ x: new Tensor('float32', [1, 2, 3], [3]) }), /input 'x': expected shape \[batch, 2\], got \[3\]/);
 });
+
+test('artifacts keep the wasm module\'s thread regions and flags', () => {
+  const exe = compile(model, { target: 'wasm', threads: 2, fma: false }).executable;
+  const back = deserializeExecutable(serializeExecutable(exe));
+  assert.equal(back.module.kind, 'wasm');
+  if (back.module.kind !== 'wasm' || exe.module.kind !== 'wasm') return;
+  assert.deepEqual(back.module.regions, exe.module.regions);
+  assert.equal(back.module.sharedMemory, exe.module.sharedMemory);
+  assert.equal(back.threads, 2);
+});
