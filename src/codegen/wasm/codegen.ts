@@ -12,6 +12,7 @@ import { mapStmtExprs } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, addVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
 import { LANES, type Promotion, laneBase, mentionsLane, promotion, vectorizable } from './registers.js';
+import { accessKey, loopPointers } from './induction.js';
 import type { Allocate, PrimFunc, Stmt } from '../../tir/stmt.js';
 import { CodegenError } from '../error.js';
 import { type FunctionBuilder, type LoadOp, type PlainOp, type StoreOp, type ValType, ModuleBuilder } from './encoder.js';
@@ -139,6 +140,16 @@ class KernelEmitter {
   private readonly wsLocal: number;
   /** Local buffers promoted to wasm locals: element (scalar) or group of 4 (vector) → local index. */
   private readonly promoted = new Map<number, { mode: Promotion['mode']; buf: Buffer; locals: Map<number, number> }>();
+  /** Address pointers of the innermost loop being emitted (induction.ts): access key → local. */
+  private pointers = new Map<string, number>();
+  /**
+   * Lane-invariant loads already broadcast in this stretch of straight-line code
+   * (buffer and index → v128 local): a register tile reads each A element once per
+   * step, not once per vector. Cleared at loops, branches and stores to memory.
+   */
+  private readonly splats = new Map<string, number>();
+  private readonly splatLocals: number[] = [];
+  private splatsUsed = 0;
 
   constructor(
     private readonly func: PrimFunc, private readonly f: FunctionBuilder, private readonly imports: Imports,
@@ -174,6 +185,7 @@ class KernelEmitter {
     f.block();
     f.localGet(i).localGet(end).op('i32.ge_s').brIf(0);
     f.loop();
+    this.forgetSplats();
     this.stmt(s.body);
     f.localGet(i).i32Const(1).op('i32.add').localTee(i).localGet(end).op('i32.lt_s').brIf(0);
     f.end();
@@ -231,13 +243,22 @@ class KernelEmitter {
     if (base === undefined) this.fail(`buffer ${b.name} is neither a parameter nor allocated`);
     const log2 = SIZE_LOG2[b.dtype];
     if (log2 === undefined) this.fail(`dtype ${b.dtype} is not supported by the wasm target yet`);
+    const lin = toLinear(index);
+    const ptr = lin && this.pointers.get(accessKey(b, { terms: lin.terms, constant: 0 }));
+    if (lin && ptr !== undefined) {
+      this.f.localGet(ptr);
+      const off = lin.constant << log2;
+      // As below: the instruction's offset only when the pointer cannot be "negative".
+      if (off >= 0 && [...lin.terms.values()].every((t) => t.c > 0)) return off;
+      if (off !== 0) this.f.i32Const(off).op('i32.add');
+      return 0;
+    }
     this.f.localGet(base);
     if (index.kind === 'int') return index.value << log2;
     // A positive constant term goes into the instruction's offset, so loads that differ
     // only by it (an unrolled tile) compute the same address expression. Only when the
     // rest cannot be negative (loop variables with positive coefficients): the address
     // operand is unsigned, so base + (negative rest) would wrap around.
-    const lin = toLinear(index);
     let offset = 0;
     if (lin && lin.constant > 0 && lin.terms.size > 0 && [...lin.terms.values()].every((t) => t.c > 0)) {
       offset = lin.constant << log2;
@@ -463,8 +484,14 @@ class KernelEmitter {
         const off = this.address(s.buffer, atLane0(s.indices[0]!));
         this.vexpr(s.value, lane);
         f.store('v128.store', { offset: off, align: 2 });
+        this.forgetSplats();
       }
     }
+  }
+
+  private forgetSplats(): void {
+    this.splats.clear();
+    this.splatsUsed = 0;
   }
 
   /** Emits `e` as an f32x4 value across the lanes of `lane`. */
@@ -472,7 +499,20 @@ class KernelEmitter {
     const f = this.f;
     if (!mentionsLane(e, lane, this.isVectorLocal)) {
       if (e.kind === 'load' && e.dtype === 'float32' && !this.promoted.has(e.buffer.id)) {
+        const lin = toLinear(e.indices[0]!);
+        const key = lin && `${accessKey(e.buffer, lin)}${lin.constant}`;
+        const cached = key === undefined ? undefined : this.splats.get(key);
+        if (cached !== undefined) {
+          f.localGet(cached);
+          return;
+        }
         f.load('v128.load32_splat', { offset: this.address(e.buffer, e.indices[0]!) }); // load and broadcast in one
+        if (key !== undefined) {
+          if (this.splatsUsed === this.splatLocals.length) this.splatLocals.push(f.addLocal('v128'));
+          const l = this.splatLocals[this.splatsUsed++]!;
+          f.localTee(l);
+          this.splats.set(key, l);
+        }
         return;
       }
       this.expr(e);
@@ -575,11 +615,25 @@ class KernelEmitter {
         }
         const i = f.addLocal('i32');
         this.vars.set(s.loopVar.id, i);
+        this.forgetSplats();
+        // Innermost loops address memory through induction pointers (induction.ts).
+        const outer = this.pointers;
+        const ptrs = loopPointers(s, (b) => this.promoted.has(b.id), (id) => this.vars.has(id)).map((p) => {
+          const local = f.addLocal('i32');
+          const log2 = SIZE_LOG2[p.buffer.dtype]!;
+          this.address(p.buffer, p.init);
+          f.localSet(local);
+          return { ...p, local, log2 };
+        });
+        this.pointers = ptrs.length > 0 ? new Map(ptrs.map((p) => [p.key, p.local])) : outer;
         f.i32Const(0).localSet(i);
         f.loop();
         this.stmt(s.body);
+        this.forgetSplats();
+        for (const p of ptrs) if (p.step !== 0) f.localGet(p.local).i32Const(p.step << p.log2).op('i32.add').localSet(p.local);
         f.localGet(i).i32Const(1).op('i32.add').localTee(i).i32Const(s.extent).op('i32.lt_s').brIf(0);
         f.end();
+        this.pointers = outer;
         return;
       }
       case 'seq': s.stmts.forEach((x) => this.stmt(x)); return;
@@ -604,17 +658,21 @@ class KernelEmitter {
         this.expr(s.value);
         if (HALF[s.buffer.dtype]) f.call(this.imports.get(HALF[s.buffer.dtype]!.store));
         f.store(op, { offset: off });
+        this.forgetSplats();
         return;
       }
       case 'if':
         this.expr(s.cond);
         f.if_();
+        this.forgetSplats();
         this.stmt(s.then);
         if (s.else) {
           f.else_();
+          this.forgetSplats();
           this.stmt(s.else);
         }
         f.end();
+        this.forgetSplats();
         return;
       case 'allocate': {
         const promo = promotion(s.buffer, s.body);
