@@ -28,6 +28,8 @@ import { Schedule } from './schedule.js';
 const LANES = 4;
 /** Accumulator registers a tile may use (x86-64 has 16 vector registers; leave room for operands). */
 const REGISTERS = 12;
+/** Reduce loops this short are unrolled inside the tile's innermost reduce loop. */
+const SHORT_REDUCE = 4;
 
 /** Whether a block's value guards a load with a select (a padding or boundary block). */
 function isPadding(b: Block): boolean {
@@ -233,9 +235,17 @@ function tileReduction(sch: Schedule, name: string): string {
   const tileOuter = [colOuter, ...(rowOuter ? [rowOuter] : [])];
   const spatialOrder = [...order.filter((l) => !tileOuter.includes(l)), ...tileOuter];
   const inner = [rowInner, blockInner, colGroups, lanes].filter((l): l is string => l !== undefined);
-  sch.reorder(...spatialOrder, ...reduceLoops, ...inner);
+  // The longest reduce loop innermost: the tile's loop that runs the most steps in a row
+  // (codegen strength-reduces the innermost loop's addresses).
+  // A short reduce loop (a blocked layout's 4 input channels) is unrolled inside it, so each
+  // step of the innermost loop does several rounds of the tile's multiply-adds.
+  const longest = loops.slice(ns).reduce((a, l) => (l.extent > a.extent ? l : a)).loopVar.name;
+  const short = loops.slice(ns).find((l) => l.loopVar.name !== longest && l.extent <= SHORT_REDUCE)?.loopVar.name;
+  const reduceOrder = [...reduceLoops.filter((l) => l !== longest && l !== short), longest, ...(short ? [short] : [])];
+  sch.reorder(...spatialOrder, ...reduceOrder, ...inner);
+  if (short) sch.unroll(short);
   const wb = sch.cacheWrite(name, tileOuter[tileOuter.length - 1]!);
-  sch.decomposeReduction(name, reduceLoops[0]!);
+  sch.decomposeReduction(name, reduceOrder[0]!);
   const annotateTile = (suffix: string): void => {
     if (rowInner) sch.unroll(rowInner + suffix);
     if (blockInner) sch.unroll(blockInner + suffix);
