@@ -392,16 +392,18 @@ registerOp({
   name: 'Gemm',
   pattern: 'out-elemwise-fusable',
   inferTypes(inputs, attrs) {
-    const [a, b, c] = checkArity(inputs, 2, 3);
+    const [a, bStored, c] = checkArity(inputs, 2, 3);
     checkDType(a!, GEMM_TYPES);
-    checkSameDType([a!, b!, c ?? null]);
-    if (a!.shape.length !== 2 || b!.shape.length !== 2) throw new OpError(`A and B must be 2-D, got ${fmt(a!.shape)} and ${fmt(b!.shape)}`);
+    checkSameDType([a!, bStored!, c ?? null]);
+    const b = { ...bStored!, shape: logicalWeight(bStored!.shape, attrs) };
+    if (a!.shape.length !== 2 || b.shape.length !== 2) throw new OpError(`A and B must be 2-D, got ${fmt(a!.shape)} and ${fmt(b.shape)}`);
     const transA = attrInt(attrs, 'transA', 0) !== 0;
     const transB = attrInt(attrs, 'transB', 0) !== 0;
+    if (transB && attrString(attrs, 'weight_layout', 'KN') !== 'KN') throw new OpError('a blocked weight_layout needs transB=0');
     attrFloat(attrs, 'alpha', 1);
     attrFloat(attrs, 'beta', 1);
     const [m, ka] = transA ? [a!.shape[1]!, a!.shape[0]!] : [a!.shape[0]!, a!.shape[1]!];
-    const [kb, n] = transB ? [b!.shape[1]!, b!.shape[0]!] : [b!.shape[0]!, b!.shape[1]!];
+    const [kb, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
     if (!dimsCompatible(ka, kb)) {
       throw new OpError(`inner dims differ: A${transA ? '^T' : ''} is [${m}, ${ka}], B${transB ? '^T' : ''} is [${kb}, ${n}]`);
     }
@@ -424,7 +426,7 @@ registerOp({
     const plain = alpha === 1 && !hasC;
     const mm = compute(shape, (i, j) => sum(mul(
       transA ? a!.at(k.var, i!) : a!.at(i!, k.var),
-      transB ? b!.at(j!, k.var) : b!.at(k.var, j!),
+      transB ? b!.at(j!, k.var) : weightRead(b!, attrs, k.var, j!),
     ), [k]), plain ? 'Gemm' : 'Gemm_mm');
     if (plain) return [mm];
     const dtype = a!.dtype;
@@ -435,6 +437,27 @@ registerOp({
     }, 'Gemm')];
   },
 });
+
+/** Columns per block of a blocked matmul weight (layout `NK16n`: B[K, N] stored as [N/16, K, 16]). */
+export const MATMUL_BLOCK = 16;
+
+/**
+ * B's logical [K, N] shape. The `weight_layout` attribute of MatMul and Gemm says how a
+ * (constant, 2-D) B is stored: 'KN' as given, or 'NK16n' (AlterOpLayout), blocks of 16
+ * columns each contiguous along K, so a tile's weight panel is one sequential stream.
+ */
+function logicalWeight(b: readonly Dim[], attrs: Attrs): readonly Dim[] {
+  const layout = attrString(attrs, 'weight_layout', 'KN');
+  if (layout === 'KN') return b;
+  if (layout !== 'NK16n') throw new OpError(`unsupported weight_layout ${layout}`);
+  if (b.length !== 3 || b[2] !== MATMUL_BLOCK || typeof b[0] !== 'number') throw new OpError(`weight ${fmt(b)} is not in the NK16n layout`);
+  return [b[1]!, b[0] * MATMUL_BLOCK];
+}
+
+/** A read of B at logical (k, j) under its weight layout. */
+function weightRead(b: TeTensor, attrs: Attrs, k: Expr, j: Expr): Expr {
+  return attrString(attrs, 'weight_layout', 'KN') === 'KN' ? b.at(k, j) : b.at(floordiv(j, int(MATMUL_BLOCK)), k, floormod(j, int(MATMUL_BLOCK)));
+}
 
 /** MatMul's shapes: [batch..., M?, N?], with numpy's 1-D promotion (dropped dims absent). */
 export function matmulShape(a: readonly Dim[], b: readonly Dim[]): Dim[] {
@@ -466,24 +489,26 @@ export function batchRead(t: TeTensor, batchIdx: readonly Expr[]): Expr[] {
 registerOp({
   name: 'MatMul',
   pattern: 'out-elemwise-fusable',
-  inferTypes(inputs) {
+  inferTypes(inputs, attrs) {
     const [a, b] = checkArity(inputs, 2);
     checkDType(a!, NUMERIC_TYPES);
     checkSameDType([a!, b!]);
-    return [{ dtype: a!.dtype, shape: matmulShape(a!.shape, b!.shape) }];
+    return [{ dtype: a!.dtype, shape: matmulShape(a!.shape, logicalWeight(b!.shape, attrs)) }];
   },
-  compute([a, b], _attrs, [out]) {
+  compute([a, b], attrs, [out]) {
+    const blocked = attrString(attrs, 'weight_layout', 'KN') !== 'KN';
     const shape = out!.shape as number[];
     const kDim = a!.shape[a!.rank - 1]!;
     const k = reduceAxis(kDim, 'k');
-    const nBatch = Math.max(a!.rank, b!.rank, 2) - 2;
+    const bRank = blocked ? 2 : b!.rank; // a blocked B is 2-D
+    const nBatch = Math.max(a!.rank, bRank, 2) - 2;
     return [compute(shape, (...idx) => {
       const batch = idx.slice(0, nBatch);
       let p = nBatch;
       const i = a!.rank > 1 ? idx[p++]! : undefined;
-      const j = b!.rank > 1 ? idx[p++]! : undefined;
+      const j = bRank > 1 ? idx[p++]! : undefined;
       const av = a!.rank === 1 ? a!.at(k.var) : a!.at(...batchRead(a!, batch), i!, k.var);
-      const bv = b!.rank === 1 ? b!.at(k.var) : b!.at(...batchRead(b!, batch), k.var, j!);
+      const bv = blocked ? weightRead(b!, attrs, k.var, j!) : b!.rank === 1 ? b!.at(k.var) : b!.at(...batchRead(b!, batch), k.var, j!);
       return sum(mul(av, bv), [k]);
     }, 'MatMul')];
   },

@@ -77,8 +77,9 @@ function laneStride(x: Extract<Expr, { kind: 'load' }>, a: number): number | und
     const e = x.indices[d]!;
     let c: number | undefined;
     if (!mentions(e, a)) c = 0;
-    else if (e.kind === 'binary' && (e.op === 'floordiv' || e.op === 'floormod') && e.b.kind === 'int' && e.b.value === LANES
+    else if (e.kind === 'binary' && (e.op === 'floordiv' || e.op === 'floormod') && e.b.kind === 'int' && e.b.value % LANES === 0
       && coefficientOf(e.a, a) === 1 && alignedRest(e.a, a)) {
+      // Within an aligned group of LANES, x // m is constant and x % m steps by one (m a multiple of LANES).
       c = e.op === 'floordiv' ? 0 : 1;
     } else {
       c = coefficientOf(e, a);
