@@ -16,7 +16,7 @@
 import type { DType } from '../runtime/dtype.js';
 import type { Attrs, Dim, TensorType } from '../graph/ir.js';
 import {
-  type Expr, type Var, add, and as andE, call, cast, constant, div, floordiv, floormod, ge, int, lt, max, min, mul, select, sub,
+  type Expr, type IterVar, type Var, add, and as andE, call, cast, constant, div, floordiv, floormod, ge, int, lt, max, min, mul, select, sub,
 } from '../ir/expr.js';
 import {
   type Tensor as TeTensor, compute, maxReduce, reduceAxis, reduceIdentity, sum,
@@ -249,11 +249,35 @@ registerOp({
 
 // ------------------------------------------------------------------ pooling
 
+/**
+ * Pools run in NCHW or, with attribute layout='NCHW4c' (ConvertLayout), on blocked
+ * activations [N, C/4, spatial..., 4]: the trailing 4 channels ride along every index.
+ */
+function poolBlocked(attrs: Attrs): boolean {
+  const layout = attrString(attrs, 'layout', 'NCHW');
+  if (layout !== 'NCHW' && layout !== 'NCHW4c') throw new OpError(`unsupported layout ${layout}`);
+  return layout === 'NCHW4c';
+}
+
+/** The spatial dims of a pool's input or output under its layout. */
+function poolSpatial<T>(shape: readonly T[], blocked: boolean): T[] {
+  return shape.slice(2, blocked ? -1 : undefined);
+}
+
+/** A pool output index split into batch, channel (block), spatial and the lane index list ([] or [c4]). */
+function splitPoolIndex(idx: readonly Var[], blocked: boolean): { ni: Var; ci: Var; o: Var[]; lane: Var[] } {
+  const [ni, ci, ...rest] = idx as [Var, Var, ...Var[]];
+  return blocked ? { ni, ci, o: rest.slice(0, -1), lane: rest.slice(-1) } : { ni, ci, o: rest, lane: [] };
+}
+
 function poolInfer(inputs: readonly (TensorType | null)[], attrs: Attrs, types: readonly DType[], dilations: boolean): TensorType[] {
   const [x] = checkArity(inputs, 1);
   checkDType(x!, types);
-  if (x!.shape.length < 3) throw new OpError(`input must be [N, C, spatial...] (rank >= 3), got ${fmt(x!.shape)}`);
-  const n = x!.shape.length - 2;
+  const blocked = poolBlocked(attrs);
+  if (x!.shape.length < 3 + (blocked ? 1 : 0)) throw new OpError(`input must be [N, C, spatial...] (rank >= 3), got ${fmt(x!.shape)}`);
+  if (blocked && x!.shape[x!.shape.length - 1] !== KERNEL_BLOCK) throw new OpError(`input ${fmt(x!.shape)} is not in the NCHW4c layout`);
+  const spatial = poolSpatial(x!.shape, blocked);
+  const n = spatial.length;
   const win = windowAttrs(attrs, n, undefined, dilations);
   for (let i = 0; i < n; i++) {
     const eff = (win.kernel[i]! - 1) * win.dilations[i]! + 1;
@@ -262,7 +286,8 @@ function poolInfer(inputs: readonly (TensorType | null)[], attrs: Attrs, types: 
       throw new OpError(`pads ${fmt(win.pads)} must be smaller than the kernel ${fmt(win.kernel)}`);
     }
   }
-  return [{ dtype: x!.dtype, shape: [x!.shape[0]!, x!.shape[1]!, ...x!.shape.slice(2).map((d, i) => windowOut(d, win, i))] }];
+  const out = [x!.shape[0]!, x!.shape[1]!, ...spatial.map((d, i) => windowOut(d, win, i)), ...(blocked ? [KERNEL_BLOCK] : [])];
+  return [{ dtype: x!.dtype, shape: out }];
 }
 
 /**
@@ -275,16 +300,16 @@ registerOp({
   pattern: 'reduce',
   inferTypes: (inputs, attrs) => poolInfer(inputs, attrs, [...FLOAT_TYPES, 'int8', 'uint8'], true),
   compute([x], attrs, [out]) {
-    const n = x!.rank - 2;
-    const win = windowAttrs(attrs, n, undefined, true);
+    const blocked = poolBlocked(attrs);
     const outShape = out!.shape as number[];
+    const win = windowAttrs(attrs, poolSpatial(outShape, blocked).length, undefined, true);
     const rk = kernelAxes(win, 'rk');
     const padValue = constant(reduceIdentity('max', x!.dtype), x!.dtype); // -inf for floats
     return [compute(outShape, (...idx) => {
-      const [ni, ci, ...o] = idx as [Var, Var, ...Var[]];
+      const { ni, ci, o, lane } = splitPoolIndex(idx, blocked);
       const pos = windowPositions(o, rk.map((r) => r.var), win);
-      const cond = inBounds(pos, x!.shape.slice(2), outShape.slice(2), win);
-      return maxReduce(select(cond, x!.at(ni, ci, ...pos), padValue), rk);
+      const cond = inBounds(pos, poolSpatial(x!.shape, blocked), poolSpatial(outShape, blocked), win);
+      return maxReduce(select(cond, x!.at(ni, ci, ...pos, ...lane), padValue), rk);
     }, 'MaxPool')];
   },
 });
@@ -323,23 +348,25 @@ registerOp({
   pattern: 'reduce',
   inferTypes: (inputs, attrs) => poolInfer(inputs, attrs, FLOAT_TYPES, true),
   compute([x], attrs, [out]) {
-    const n = x!.rank - 2;
-    const win = windowAttrs(attrs, n, undefined, true);
-    const includePad = attrInt(attrs, 'count_include_pad', 0) !== 0;
+    const blocked = poolBlocked(attrs);
     const outShape = out!.shape as number[];
+    const inSpatial = poolSpatial(x!.shape, blocked);
+    const outSpatial = poolSpatial(outShape, blocked);
+    const win = windowAttrs(attrs, outSpatial.length, undefined, true);
+    const includePad = attrInt(attrs, 'count_include_pad', 0) !== 0;
     const dtype = x!.dtype;
     const rk = kernelAxes(win, 'rk');
     const total = compute(outShape, (...idx) => {
-      const [ni, ci, ...o] = idx as [Var, Var, ...Var[]];
+      const { ni, ci, o, lane } = splitPoolIndex(idx, blocked);
       const pos = windowPositions(o, rk.map((r) => r.var), win);
-      const cond = inBounds(pos, x!.shape.slice(2), outShape.slice(2), win);
-      return sum(select(cond, x!.at(ni, ci, ...pos), constant(0, dtype)), rk);
+      const cond = inBounds(pos, inSpatial, outSpatial, win);
+      return sum(select(cond, x!.at(ni, ci, ...pos, ...lane), constant(0, dtype)), rk);
     }, 'AveragePool_sum');
     return [compute(outShape, (...idx) => {
       let constCount = 1;
       let count: Expr | undefined;
-      idx.slice(2).forEach((o, i) => {
-        const c = poolCount(o, i, x!.shape[2 + i]!, outShape[2 + i]!, win, includePad);
+      splitPoolIndex(idx, blocked).o.forEach((o, i) => {
+        const c = poolCount(o, i, inSpatial[i]!, outSpatial[i]!, win, includePad);
         if (typeof c === 'number') constCount *= c;
         else count = count ? mul(count, c) : c;
       });
@@ -349,11 +376,24 @@ registerOp({
   },
 });
 
-function globalPoolInfer(inputs: readonly (TensorType | null)[]): TensorType[] {
+function globalPoolInfer(inputs: readonly (TensorType | null)[], attrs: Attrs): TensorType[] {
   const [x] = checkArity(inputs, 1);
   checkDType(x!, FLOAT_TYPES);
+  const blocked = poolBlocked(attrs);
   if (x!.shape.length < 2) throw new OpError(`input must be [N, C, spatial...], got ${fmt(x!.shape)}`);
-  return [{ dtype: x!.dtype, shape: [x!.shape[0]!, x!.shape[1]!, ...x!.shape.slice(2).map(() => 1)] }];
+  if (blocked && (x!.shape.length < 3 || x!.shape[x!.shape.length - 1] !== KERNEL_BLOCK)) throw new OpError(`input ${fmt(x!.shape)} is not in the NCHW4c layout`);
+  const spatial = poolSpatial(x!.shape, blocked);
+  return [{ dtype: x!.dtype, shape: [x!.shape[0]!, x!.shape[1]!, ...spatial.map(() => 1), ...(blocked ? [KERNEL_BLOCK] : [])] }];
+}
+
+/** A global pool's reduction: over every spatial position of x, per (n, c[, c4]). */
+function globalReduce(x: TeTensor, attrs: Attrs, shape: readonly number[], reducer: (e: Expr, axes: IterVar[]) => Expr, name: string): TeTensor {
+  const blocked = poolBlocked(attrs);
+  const rs = poolSpatial(x.shape, blocked).map((d, i) => reduceAxis(d, `rs${i}`));
+  return compute(shape, (...idx) => {
+    const { ni, ci, lane } = splitPoolIndex(idx, blocked);
+    return reducer(x.at(ni, ci, ...rs.map((r) => r.var), ...lane), rs);
+  }, name);
 }
 
 /** Global pools: a reduction over all spatial dims, output [N, C, 1, ...]. Pattern 'reduce'. */
@@ -361,9 +401,8 @@ registerOp({
   name: 'GlobalMaxPool',
   pattern: 'reduce',
   inferTypes: globalPoolInfer,
-  compute([x], _attrs, [out]) {
-    const rs = x!.shape.slice(2).map((d, i) => reduceAxis(d, `rs${i}`));
-    return [compute(out!.shape as number[], (ni, ci) => maxReduce(x!.at(ni!, ci!, ...rs.map((r) => r.var)), rs), 'GlobalMaxPool')];
+  compute([x], attrs, [out]) {
+    return [globalReduce(x!, attrs, out!.shape as number[], maxReduce, 'GlobalMaxPool')];
   },
 });
 
@@ -371,11 +410,10 @@ registerOp({
   name: 'GlobalAveragePool',
   pattern: 'reduce',
   inferTypes: globalPoolInfer,
-  compute([x], _attrs, [out]) {
-    const rs = x!.shape.slice(2).map((d, i) => reduceAxis(d, `rs${i}`));
+  compute([x], attrs, [out]) {
     const shape = out!.shape as number[];
-    const total = compute(shape, (ni, ci) => sum(x!.at(ni!, ci!, ...rs.map((r) => r.var)), rs), 'GlobalAveragePool_sum');
-    const count = x!.shape.slice(2).reduce((a, d) => a * d, 1);
+    const total = globalReduce(x!, attrs, shape, sum, 'GlobalAveragePool_sum');
+    const count = poolSpatial(x!.shape, poolBlocked(attrs)).reduce((a, d) => a * d, 1);
     return [compute(shape, (...idx) => div(total.at(...idx), constant(count, x!.dtype)), 'GlobalAveragePool')];
   },
 });

@@ -4,8 +4,9 @@
  * A convolution qualifies when its weights are already blocked (OIHW4o, by AlterOpLayout),
  * its input channels divide by 4 and it is a plain (group 1) or depthwise conv.
  * Blocked values flow through ops that do not care about the layout: elementwise ops,
- * broadcast ops whose other operand is a scalar or also blocked, and Concat on the
- * channel axis. Any other reader gets an NCHW copy (one LayoutTransform per value).
+ * broadcast ops whose other operand is a scalar or also blocked, Concat on the channel
+ * axis, and pools (layout='NCHW4c'; a windowed pool blocks a plain input too). Any other
+ * reader gets an NCHW copy (one LayoutTransform per value).
  */
 import type { Graph, Node, Value } from '../graph/ir.js';
 import { Rewriter } from '../graph/rewrite.js';
@@ -14,6 +15,9 @@ import { KERNEL_BLOCK } from '../ops/nn.js';
 import type { Pass } from './pass.js';
 
 const SAME_SHAPE_BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min']);
+/** Pools that run on blocked values (attribute layout='NCHW4c'). */
+const WINDOW_POOLS = new Set(['MaxPool', 'AveragePool']);
+const POOLS = new Set([...WINDOW_POOLS, 'GlobalAveragePool', 'GlobalMaxPool']);
 
 function qualifies(n: Node, r: Rewriter): boolean {
   if (n.op !== 'Conv' || n.attrs['kernel_layout'] !== 'OIHW4o' || !r.constantOf(n.inputs[1]!)) return false;
@@ -83,12 +87,22 @@ export function convertLayout(g: Graph): Graph {
         emitBlocked(n, r, ins.map((v) => (isBlocked(v) ? blocked.get(v!)! : isScalarConst(v!, r) ? v : toBlocked(v!, r, n))));
         continue;
       }
+      if (POOLS.has(n.op) && isBlocked(ins[0]!) && (n.attrs['layout'] ?? 'NCHW') === 'NCHW') {
+        emitBlocked(n, r, [blocked.get(ins[0]!)!], { ...n.attrs, layout: 'NCHW4c' });
+        continue;
+      }
       const clip = n.op === 'Clip' && isBlocked(ins[0]!) && ins.slice(1).every((v) => !v || isScalarConst(v, r));
       const concat = n.op === 'Concat' && n.attrs['axis'] === 1 && ins.every(isBlocked);
       if (elemwise || clip || concat) {
         emitBlocked(n, r, ins.map((v) => (v && isBlocked(v) ? blocked.get(v)! : v)));
         continue;
       }
+    }
+    // A windowed pool on a plain value is blocked too: its channels then vectorize (a
+    // strided window does not), and convs after it read the blocked value.
+    if (WINDOW_POOLS.has(n.op) && n.outputs.length === 1 && ins[0] && blockable(ins[0]) && (n.attrs['layout'] ?? 'NCHW') === 'NCHW') {
+      emitBlocked(n, r, [toBlocked(ins[0], r, n)], { ...n.attrs, layout: 'NCHW4c' });
+      continue;
     }
     for (const v of ins) if (v) materialize(v, r, n);
     r.keep(n);

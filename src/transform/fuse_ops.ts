@@ -3,7 +3,9 @@
  * - chains of elementwise / broadcast / injective ops fuse together;
  * - an out-elemwise-fusable op (conv, matmul, ...) takes its elementwise/broadcast
  *   epilogue (bias, residual add, activation);
- * - a reduction takes its injective inputs, and an elementwise epilogue after it;
+ * - a reduction takes its injective inputs (except a LayoutTransform into blocked
+ *   channels, which exists so the reduction reads channel vectors), and an elementwise
+ *   epilogue after it;
  * - opaque ops stay alone.
  * A producer joins its consumer only when the consumer is the producer's only reader
  * (and the value is not a graph output), so every group has one output and stays
@@ -62,6 +64,9 @@ export function fuseOps(g: Graph): Graph {
         if (!m || uses.get(v!) !== 1 || graphOutputs.has(v!)) continue;
         const gm = groupOf.get(m)!;
         if (gm.nodes[gm.nodes.length - 1]!.outputs.length !== 1) continue;
+        // A re-layout into blocked channels stays its own step before a reduction (a pool):
+        // it is there so that the reduction reads whole channel vectors.
+        if (p === 'reduce' && m.op === 'LayoutTransform' && m.attrs['dst_layout'] !== 'NCHW') continue;
         candidates.add(gm);
       }
       // Absorb producers one at a time; at most one non-injective master per group.

@@ -245,3 +245,30 @@ test('AlterOpLayout stores constant matmul weights as 16-column panels (NK16n), 
     }
   }
 });
+
+test('ConvertLayout runs pools on blocked channels (layout NCHW4c), a windowed pool blocking a plain input too', async () => {
+  const b = new GraphBuilder('g');
+  const x = b.input('x', f32([1, 8, 9, 9]));
+  const [mp] = b.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], ceil_mode: 0 });
+  const w = b.constant(new Tensor('float32', rand(8 * 8 * 9, 31), [8, 8, 3, 3]));
+  const [conv] = b.op('Conv', [mp!, w], { pads: [1, 1, 1, 1], strides: [1, 1], dilations: [1, 1], group: 1, kernel_shape: [3, 3] });
+  const [ap] = b.op('AveragePool', [conv!], { kernel_shape: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1], dilations: [1, 1], ceil_mode: 0, count_include_pad: 0 });
+  const [gmp] = b.op('GlobalMaxPool', [ap!]);
+  const [gap] = b.op('GlobalAveragePool', [ap!]);
+  b.output(gmp!, 'gmp');
+  b.output(gap!, 'gap');
+  const before = b.build();
+  const { graph } = optimize(before, { optLevel: 3, verify: true });
+  const pools = graph.nodes.flatMap((n) => (n.body ? n.body.nodes : [n])).filter((n) => n.op.includes('Pool'));
+  assert.deepEqual(pools.map((n) => `${n.op}:${String(n.attrs['layout'])}`).sort(),
+    ['AveragePool:NCHW4c', 'GlobalAveragePool:NCHW4c', 'GlobalMaxPool:NCHW4c', 'MaxPool:NCHW4c']);
+  const feeds = { x: new Tensor('float32', rand(8 * 81, 32), [1, 8, 9, 9]) };
+  const want = run(before, feeds);
+  for (const target of ['js', 'wasm'] as const) {
+    const got = await runOn(graph, feeds, target);
+    for (const name of ['gmp', 'gap']) {
+      assert.deepEqual(got[name]!.dims, want[name]!.dims);
+      got[name]!.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want[name]!.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want[name]!.data[i])), `${target} ${name}[${i}]`));
+    }
+  }
+});
