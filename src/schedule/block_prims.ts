@@ -10,7 +10,7 @@ import { toLinear, fromLinear } from '../tir/arith.js';
 import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, usesVars } from './state.js';
 
 /** The outermost statement of the loop nest that holds only `block` (the block itself if none). */
-function nestRoot(f: PrimFunc, block: Block, fail: Fail): Stmt {
+export function nestRoot(f: PrimFunc, block: Block, fail: Fail): Stmt {
   const loops = loopsAbove(f.body, block) ?? fail('block not found');
   let root: Stmt = block;
   for (let i = loops.length - 1; i >= 0; i--) {

@@ -14,6 +14,9 @@
  *   so a column panel stays in cache), the init is decomposed before the reduce loops,
  *   rows/blocks/vector groups are unrolled, lanes vectorized, and elementwise consumers
  *   are folded into the tile's write-back (reverse_compute_inline);
+ * - a float32 reduction with no such axis but contiguous operands along its innermost
+ *   reduce iterator (a row sum or max) is first split by rfactor into partial results
+ *   that the register tile then vectorizes;
  * - other reductions get their init decomposed before their reduce loops;
  * - the innermost loop of elementwise and injective nests is vectorized;
  * - the outermost loop of each sizeable nest is marked parallel when it binds only
@@ -258,6 +261,26 @@ function tileReduction(sch: Schedule, name: string): string {
   return wb;
 }
 
+/**
+ * A reduction with no spatial axis to vectorize whose operands are contiguous (or
+ * invariant) along its innermost reduce iterator (a softmax's or layer norm's row
+ * reduction) is split by rfactor into 16, 8 or 4 partial results along that iterator:
+ * the partials are a spatial axis the register tile vectorizes (several vector
+ * accumulators), and a short reduction over them follows.
+ */
+function rfactorPlan(sch: Schedule, b: Block): { loop: string; factor: number } | undefined {
+  const ns = b.iterVars.filter((v) => v.type === 'spatial').length;
+  const k = b.iterVars[b.iterVars.length - 1]!;
+  if (k.type !== 'reduce' || vectorAxis(b, ns) !== undefined || b.body.kind !== 'store') return undefined;
+  const v = b.body.value;
+  if (v.kind !== 'binary' || !['add', 'min', 'max'].includes(v.op)) return undefined;
+  const strides = operandLoads(b).map((x) => laneStride(x, k.var.id));
+  if (!strides.includes(1) || strides.some((st) => st !== 0 && st !== 1)) return undefined;
+  const factor = [16, 8, LANES].find((f) => k.extent % f === 0 && k.extent >= 2 * f);
+  if (!factor) return undefined;
+  return { loop: sch.getLoops(b.name)[b.iterVars.length - 1]!.loopVar.name, factor };
+}
+
 /** Folds elementwise consumers into the write-back and vectorizes its tile loops. */
 function fuseEpilogue(sch: Schedule, wb: string): void {
   for (;;) {
@@ -350,6 +373,8 @@ export function defaultSchedule(func: import('../tir/stmt.js').PrimFunc): Schedu
     const block = sch.getBlock(name);
     if (!block.init) continue;
     if (tiled.has(name)) {
+      const plan = rfactorPlan(sch, block);
+      if (plan) fuseEpilogue(sch, tileReduction(sch, sch.rfactor(name, plan.loop, plan.factor)));
       fuseEpilogue(sch, tileReduction(sch, name));
       continue;
     }

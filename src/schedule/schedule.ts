@@ -7,6 +7,7 @@
 import { type Block, type For, type PrimFunc, collectBlocks } from '../tir/stmt.js';
 import { cacheWrite, computeInline, decomposeReduction, reverseComputeInline } from './block_prims.js';
 import { annotate, reorder, split } from './loop_prims.js';
+import { rfactor } from './rfactor.js';
 import { ScheduleError, failer, findBlock, loopsAbove } from './state.js';
 
 export { ScheduleError };
@@ -16,6 +17,7 @@ export type Instruction =
   | { readonly prim: 'reverse_compute_inline'; readonly block: string }
   | { readonly prim: 'decompose_reduction'; readonly block: string; readonly loop: string }
   | { readonly prim: 'cache_write'; readonly block: string; readonly loop: string }
+  | { readonly prim: 'rfactor'; readonly block: string; readonly loop: string; readonly factor: number }
   | { readonly prim: 'split'; readonly loop: string; readonly factors: readonly number[] }
   | { readonly prim: 'reorder'; readonly loops: readonly string[] }
   | { readonly prim: 'vectorize' | 'unroll' | 'parallel'; readonly loop: string };
@@ -69,6 +71,12 @@ export class Schedule {
     this.record({ prim: 'cache_write', block, loop }, r.func);
     return r.writeback;
   }
+  /** Returns the name of the rf block (the partial reductions). */
+  rfactor(block: string, loop: string, factor: number): string {
+    const r = rfactor(this.current, block, loop, factor);
+    this.record({ prim: 'rfactor', block, loop, factor }, r.func);
+    return r.rfBlock;
+  }
   /** Returns the new loops' names, outermost first. */
   split(loop: string, factors: readonly number[]): string[] {
     const r = split(this.current, loop, factors);
@@ -94,6 +102,7 @@ export class Schedule {
       case 'reverse_compute_inline': return this.reverseComputeInline(inst.block);
       case 'decompose_reduction': return this.decomposeReduction(inst.block, inst.loop);
       case 'cache_write': this.cacheWrite(inst.block, inst.loop); return;
+      case 'rfactor': this.rfactor(inst.block, inst.loop, inst.factor); return;
       case 'split': this.split(inst.loop, inst.factors); return;
       case 'reorder': return this.reorder(...inst.loops);
       case 'vectorize': return this.vectorize(inst.loop);

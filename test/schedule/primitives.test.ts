@@ -88,6 +88,24 @@ test('cache_write, decompose_reduction and reverse_compute_inline build a regist
   await check(sch.func, 'reverse_compute_inline');
 });
 
+test('rfactor splits a reduction into partial results that vectorize, and the result is unchanged', async () => {
+  const sch = new Schedule(matmulRelu());
+  const rf = sch.rfactor('C', 'C_r0', 4);
+  assert.equal(rf, 'C_rf');
+  assert.deepEqual(sch.blockNames(), ['C_rf', 'C', 'D']);
+  // The partials are a spatial iterator of the rf block; k = ko * 4 + l.
+  assert.deepEqual(sch.getBlock('C_rf').iterVars.map((iv) => `${iv.extent}${iv.type[0]}`), ['8s', '16s', '4s', '3r']);
+  assert.deepEqual(sch.getBlock('C').iterVars.map((iv) => `${iv.extent}${iv.type[0]}`), ['8s', '16s', '4r']);
+  await check(sch.func, 'rfactor');
+  const loops = sch.getLoops('C_rf').map((l) => l.loopVar.name);
+  sch.reorder(...loops.slice(0, 2), loops[3]!, loops[2]!);
+  sch.vectorize(loops[2]!);
+  await check(sch.func, 'rfactor, partials vectorized');
+  const again = new Schedule(matmulRelu());
+  again.replay(JSON.parse(JSON.stringify(sch.trace)));
+  assert.equal(printPrimFunc(again.func), printPrimFunc(sch.func));
+});
+
 test('primitives refuse what would change results', () => {
   const fresh = (): Schedule => new Schedule(matmulRelu());
   const refuses = (f: (s: Schedule) => unknown, re: RegExp): void => {
@@ -104,4 +122,7 @@ test('primitives refuse what would change results', () => {
   refuses((s) => s.decomposeReduction('D', 'D_ax0'), /block D: it has no init/);
   refuses((s) => s.computeInline('C'), /block C: it is a reduction/);
   refuses((s) => s.split('nope', [2, 2]), /no loop named nope/);
+  refuses((s) => s.rfactor('C', 'C_r0', 5), /extent 12 of C_r0 is not divisible by 5/);
+  refuses((s) => s.rfactor('C', 'C_ax0', 2), /loop C_ax0 binds a spatial iterator/);
+  refuses((s) => s.rfactor('D', 'D_ax0', 2), /block D: it is not a reduction/);
 });
