@@ -270,6 +270,43 @@ function splitPoolIndex(idx: readonly Var[], blocked: boolean): { ni: Var; ci: V
   return blocked ? { ni, ci, o: rest.slice(0, -1), lane: rest.slice(-1) } : { ni, ci, o: rest, lane: [] };
 }
 
+/**
+ * A blocked pool's input padded with `value` so that every window lies inside it, as its
+ * own stage: the window loop then reads without bounds checks and vectorizes over the
+ * blocked channels. Returns the reads of window element `ks` for output position `o`.
+ */
+function paddedPoolReads(x: TeTensor, outSpatial: readonly number[], w: Window, value: Expr): (ni: Expr, ci: Expr, o: readonly Expr[], ks: readonly Expr[], lane: readonly Expr[]) => Expr {
+  const inSpatial = poolSpatial(x.shape, true);
+  const begin = inSpatial.map((_, i) => w.pads[i]!);
+  const end = inSpatial.map((d, i) => Math.max(0, (outSpatial[i]! - 1) * w.strides[i]! - w.pads[i]! + (w.kernel[i]! - 1) * w.dilations[i]! - (d - 1)));
+  const shape = [x.shape[0]!, x.shape[1]!, ...inSpatial.map((d, i) => d + begin[i]! + end[i]!), KERNEL_BLOCK];
+  const padded = compute(shape, (...idx) => {
+    const sp = idx.slice(2, -1).map((p, i) => sub(p, int(begin[i]!)));
+    let ok: Expr = int(1, 'bool');
+    sp.forEach((p, i) => {
+      if (begin[i]! > 0) ok = andE(ok, ge(p, int(0)));
+      if (end[i]! > 0) ok = andE(ok, lt(p, int(inSpatial[i]!)));
+    });
+    return select(ok, x.at(idx[0]!, idx[1]!, ...sp, idx[idx.length - 1]!), value);
+  }, 'Pool_pad', { materialize: true });
+  return (ni, ci, o, ks, lane) => padded.at(ni, ci, ...o.map((oi, i) => add(mul(oi, int(w.strides[i]!)), mul(ks[i]!, int(w.dilations[i]!)))), ...lane);
+}
+
+/**
+ * The read of window element `ks` for output position `o` of a pool: through a padded
+ * stage for blocked pools whose windows leave the input, else a guarded read (`pad`
+ * outside the input).
+ */
+function poolReads(x: TeTensor, outShape: readonly number[], w: Window, blocked: boolean, pad: Expr): (ni: Expr, ci: Expr, o: readonly Expr[], ks: readonly Expr[], lane: readonly Expr[]) => Expr {
+  const inSpatial = poolSpatial(x.shape, blocked);
+  const outSpatial = poolSpatial(outShape, blocked);
+  if (blocked && windowLeavesInput(inSpatial, outSpatial, w)) return paddedPoolReads(x, outSpatial, w, pad);
+  return (ni, ci, o, ks, lane) => {
+    const pos = windowPositions(o, ks, w);
+    return select(inBounds(pos, inSpatial, outSpatial, w), x.at(ni, ci, ...pos, ...lane), pad);
+  };
+}
+
 function poolInfer(inputs: readonly (TensorType | null)[], attrs: Attrs, types: readonly DType[], dilations: boolean): TensorType[] {
   const [x] = checkArity(inputs, 1);
   checkDType(x!, types);
@@ -304,12 +341,10 @@ registerOp({
     const outShape = out!.shape as number[];
     const win = windowAttrs(attrs, poolSpatial(outShape, blocked).length, undefined, true);
     const rk = kernelAxes(win, 'rk');
-    const padValue = constant(reduceIdentity('max', x!.dtype), x!.dtype); // -inf for floats
+    const read = poolReads(x!, outShape, win, blocked, constant(reduceIdentity('max', x!.dtype), x!.dtype)); // -inf for floats
     return [compute(outShape, (...idx) => {
       const { ni, ci, o, lane } = splitPoolIndex(idx, blocked);
-      const pos = windowPositions(o, rk.map((r) => r.var), win);
-      const cond = inBounds(pos, poolSpatial(x!.shape, blocked), poolSpatial(outShape, blocked), win);
-      return maxReduce(select(cond, x!.at(ni, ci, ...pos, ...lane), padValue), rk);
+      return maxReduce(read(ni, ci, o, rk.map((r) => r.var), lane), rk);
     }, 'MaxPool')];
   },
 });
@@ -356,11 +391,10 @@ registerOp({
     const includePad = attrInt(attrs, 'count_include_pad', 0) !== 0;
     const dtype = x!.dtype;
     const rk = kernelAxes(win, 'rk');
+    const read = poolReads(x!, outShape, win, blocked, constant(0, dtype));
     const total = compute(outShape, (...idx) => {
       const { ni, ci, o, lane } = splitPoolIndex(idx, blocked);
-      const pos = windowPositions(o, rk.map((r) => r.var), win);
-      const cond = inBounds(pos, inSpatial, outSpatial, win);
-      return sum(select(cond, x!.at(ni, ci, ...pos, ...lane), constant(0, dtype)), rk);
+      return sum(read(ni, ci, o, rk.map((r) => r.var), lane), rk);
     }, 'AveragePool_sum');
     return [compute(outShape, (...idx) => {
       let constCount = 1;
