@@ -120,22 +120,28 @@ export function inBounds(pos: readonly Expr[], inDims: readonly number[], outDim
   return cond;
 }
 
-/** Output channels per block in the blocked kernel layout OIHW4o: W[O/4, I, k..., 4]. */
+/** Output channels per block in the blocked kernel layout OHWI4o: W[O/4, k..., I, 4]. */
 export const KERNEL_BLOCK = 4;
 
 /**
  * The weight's logical [O, I, k...] shape. Conv's `kernel_layout` attribute says how the
- * weight is stored: 'OIHW' (the ONNX layout, default) or 'OIHW4o', output channels
- * blocked by 4 innermost (AlterOpLayout chooses it so a schedule can load 4 output
- * channels' weights as one vector).
+ * weight is stored: 'OIHW' (the ONNX layout, default) or 'OHWI4o' = W[O/4, k..., I, 4],
+ * output channels blocked by 4 innermost (a schedule loads 4 output channels' weights as
+ * one vector) and input channels next (a reduction over them walks the weights
+ * contiguously). AlterOpLayout chooses it.
  */
 function logicalWeightShape(shape: readonly Dim[], attrs: Attrs): Dim[] {
   const layout = attrString(attrs, 'kernel_layout', 'OIHW');
   if (layout === 'OIHW') return [...shape];
-  if (layout !== 'OIHW4o') throw new OpError(`unsupported kernel_layout ${layout}`);
+  if (layout !== 'OHWI4o') throw new OpError(`unsupported kernel_layout ${layout}`);
   const last = shape[shape.length - 1];
-  if (last !== KERNEL_BLOCK || typeof shape[0] !== 'number') throw new OpError(`weight ${fmt(shape)} is not in the OIHW4o layout`);
-  return [shape[0] * KERNEL_BLOCK, ...shape.slice(1, -1)];
+  if (shape.length < 3 || last !== KERNEL_BLOCK || typeof shape[0] !== 'number') throw new OpError(`weight ${fmt(shape)} is not in the OHWI4o layout`);
+  return [shape[0] * KERNEL_BLOCK, shape[shape.length - 2]!, ...shape.slice(1, -2)];
+}
+
+/** A read of a weight stored in OHWI4o at logical (output block, input channel, taps, output lane). */
+export function blockedWeightAt(w: TeTensor, ob: Expr, c: Expr, ks: readonly Expr[], lane: Expr): Expr {
+  return w.at(ob, ...ks, c, lane);
 }
 
 /** Whether some window reaches outside the input (so reads need padding or guards). */
@@ -216,7 +222,7 @@ registerOp({
     const blocked = attrString(attrs, 'kernel_layout', 'OIHW') !== 'OIHW';
     /** W[m, c, k...] in the logical OIHW order, whatever the stored layout. */
     const wAt = (m: Expr, c: Expr, ks: Expr[]): Expr =>
-      blocked ? w!.at(floordiv(m, int(KERNEL_BLOCK)), c, ...ks, floormod(m, int(KERNEL_BLOCK))) : w!.at(m, c, ...ks);
+      blocked ? blockedWeightAt(w!, floordiv(m, int(KERNEL_BLOCK)), c, ks, floormod(m, int(KERNEL_BLOCK))) : w!.at(m, c, ...ks);
     const group = attrInt(attrs, 'group', 1);
     const outShape = out!.shape as number[];
     const m = wShape[0]!, cg = wShape[1]!;

@@ -2,7 +2,8 @@
  * AlterOpLayout: stores constant weights in the layouts the loop schedules vectorize
  * best; the re-layout is emitted as graph ops on the constant (folded by FoldConstant).
  * - Conv with a constant OIHW weight whose output channels divide by 4 takes the
- *   blocked layout OIHW4o (W[O/4, I, k..., 4]): 4 output channels' taps are one vector.
+ *   blocked layout OHWI4o (W[O/4, k..., I, 4]): 4 output channels' taps are one vector,
+ *   and the input channels of one tap are contiguous (the reduction's innermost walk).
  * - Gemm with a constant B and transB=1 gets B transposed (transB=0), so rows of B are
  *   contiguous along the output columns.
  * - MatMul and Gemm (transB=0) with a constant 2-D B whose columns divide by 16 take the
@@ -19,11 +20,12 @@ function blockConvWeight(n: Node, r: Rewriter): boolean {
   if (!w || !r.constantOf(w) || (n.attrs['kernel_layout'] ?? 'OIHW') !== 'OIHW') return false;
   const shape = w.type.shape as number[];
   if (shape[0]! % KERNEL_BLOCK !== 0) return false;
-  const [o, ...rest] = shape;
+  const [o, ...rest] = shape; // rest = [I, k...]
   const [split] = r.op('Reshape', [w], { shape: [o! / KERNEL_BLOCK, KERNEL_BLOCK, ...rest] }, n.origin);
-  const perm = [0, ...rest.map((_, i) => i + 2), 1];
+  // [O/4, 4, I, k...] → [O/4, k..., I, 4]
+  const perm = [0, ...rest.slice(1).map((_, i) => i + 3), 2, 1];
   const [blocked] = r.op('Transpose', [split!], { perm }, n.origin);
-  const [y] = r.op('Conv', [x!, blocked!, b ?? null], { ...n.attrs, kernel_layout: 'OIHW4o' }, n.origin);
+  const [y] = r.op('Conv', [x!, blocked!, b ?? null], { ...n.attrs, kernel_layout: 'OHWI4o' }, n.origin);
   r.replace(n.outputs[0]!, y!);
   return true;
 }

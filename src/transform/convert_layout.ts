@@ -1,7 +1,7 @@
 /**
  * ConvertLayout: runs 2-D convolutions in the blocked activation layout NCHW4c
  * (ConvNCHWc), with layout transforms only at the boundaries of the blocked region.
- * A convolution qualifies when its weights are already blocked (OIHW4o, by AlterOpLayout),
+ * A convolution qualifies when its weights are already blocked (OHWI4o, by AlterOpLayout),
  * its input channels divide by 4 and it is a plain (group 1) or depthwise conv.
  * Blocked values flow through ops that do not care about the layout: elementwise ops,
  * broadcast ops whose other operand is a scalar or also blocked, Concat on the channel
@@ -20,13 +20,13 @@ const WINDOW_POOLS = new Set(['MaxPool', 'AveragePool']);
 const POOLS = new Set([...WINDOW_POOLS, 'GlobalAveragePool', 'GlobalMaxPool']);
 
 function qualifies(n: Node, r: Rewriter): boolean {
-  if (n.op !== 'Conv' || n.attrs['kernel_layout'] !== 'OIHW4o' || !r.constantOf(n.inputs[1]!)) return false;
+  if (n.op !== 'Conv' || n.attrs['kernel_layout'] !== 'OHWI4o' || !r.constantOf(n.inputs[1]!)) return false;
   const x = n.inputs[0]!;
   const c = x.type.shape[1];
   const group = (n.attrs['group'] as number | undefined) ?? 1;
   const w = n.inputs[1]!.type.shape;
   return x.type.shape.length === 4 && typeof c === 'number' && c % KERNEL_BLOCK === 0
-    && (group === 1 || (group === c && w[1] === 1 && (w[0] as number) * KERNEL_BLOCK === c));
+    && (group === 1 || (group === c && w[w.length - 2] === 1 && (w[0] as number) * KERNEL_BLOCK === c));
 }
 
 /** An NCHW value that LayoutTransform can block: rank 4, channels divisible by 4. */

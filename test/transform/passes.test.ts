@@ -16,6 +16,7 @@ import { verifyGraph } from '../../src/transform/verify.js';
 import { inferTypes } from '../../src/transform/infer_types.js';
 import { optimize } from '../../src/transform/pipeline.js';
 import { build } from '../../src/build/build.js';
+import { printPrimFunc } from '../../src/tir/printer.js';
 import '../../src/ops/index.js';
 
 const f32 = (shape: number[]) => ({ dtype: 'float32' as const, shape });
@@ -271,4 +272,27 @@ test('ConvertLayout runs pools on blocked channels (layout NCHW4c), a windowed p
       got[name]!.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want[name]!.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want[name]!.data[i])), `${target} ${name}[${i}]`));
     }
   }
+});
+
+test('blocked convs over a width with no small divisor (7) accumulate over 8 columns and drop the extra one', async () => {
+  const b = new GraphBuilder('g');
+  const x = b.input('x', f32([1, 8, 7, 7]));
+  const w1 = b.constant(new Tensor('float32', rand(8 * 8 * 9, 41), [8, 8, 3, 3]));
+  const bias = b.constant(new Tensor('float32', rand(8, 42), [8]));
+  const [c1] = b.op('Conv', [x, w1, bias], { pads: [1, 1, 1, 1], strides: [1, 1], dilations: [1, 1], group: 1, kernel_shape: [3, 3] });
+  const [r] = b.op('Relu', [c1!]);
+  const w2 = b.constant(new Tensor('float32', rand(8 * 8, 43), [8, 8, 1, 1]));
+  const [c2] = b.op('Conv', [r!, w2], { pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], group: 1, kernel_shape: [1, 1] }); // no bias, no pads
+  b.output(c2!, 'out');
+  const before = b.build();
+  const { graph } = optimize(before, { optLevel: 3, verify: true });
+  const feeds = { x: new Tensor('float32', rand(8 * 49, 44), [1, 8, 7, 7]) };
+  const want = run(before, feeds).out!;
+  for (const target of ['js', 'wasm'] as const) {
+    const got = (await runOn(graph, feeds, target)).out!;
+    assert.deepEqual(got.dims, [1, 8, 7, 7]);
+    got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
+  }
+  const kernels = build(graph, { target: 'wasm' }).kernels;
+  assert.equal(kernels.filter((k) => /ConvNCHWc_acc = alloc_global\(float32, \[448\]\)/.test(printPrimFunc(k.func))).length, 2, 'two 8-wide accumulators [1, 2, 7, 8, 4]');
 });
