@@ -10,3 +10,4 @@ import './quant.js';
 import './signal.js';
 import './dynamic.js';
 import './layout.js';
+import './winograd.js';

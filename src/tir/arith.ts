@@ -4,7 +4,7 @@
  * has a canonical form Σ coeff·var + const, which makes `(a + b) - a` simplify to `b`
  * and lets passes ask how an index depends on a loop variable.
  */
-import { type Expr, type Var, add, int, mul } from '../ir/expr.js';
+import { type Expr, type Var, add, int, mapExpr, mul, variable, visitExpr } from '../ir/expr.js';
 
 export interface Linear {
   /** var id → (var, coefficient); no zero coefficients. */
@@ -69,8 +69,19 @@ export function fromLinear(l: Linear): Expr {
   return l.constant === 0 ? e : add(e, int(l.constant));
 }
 
-/** The coefficient of `v` in `e` when `e` is affine, else undefined. */
+/**
+ * The coefficient of variable `varId` in `e` when `e` is affine in it, else undefined.
+ * Parts that do not mention the variable need not be affine (`(j // 4) * 64 + i` has
+ * coefficient 1 in i): they are held as opaque terms.
+ */
 export function coefficientOf(e: Expr, varId: number): number | undefined {
-  const l = toLinear(e);
+  const opaque = mapExpr(e, (x) => (x.kind !== 'int' && x.kind !== 'var' && x.dtype === 'int32' && !mentionsVar(x, varId) ? variable('opaque') : undefined));
+  const l = toLinear(opaque);
   return l ? l.terms.get(varId)?.c ?? 0 : undefined;
+}
+
+function mentionsVar(e: Expr, id: number): boolean {
+  let hit = false;
+  visitExpr(e, (x) => { if (x.kind === 'var' && x.id === id) hit = true; });
+  return hit;
 }

@@ -1,6 +1,7 @@
 /**
  * ConvertLayout: runs 2-D convolutions in the blocked activation layout NCHW4c
- * (ConvNCHWc), with layout transforms only at the boundaries of the blocked region.
+ * (ConvNCHWc, or ConvWinograd for 3x3 stride-1 convs with enough channels), with layout
+ * transforms only at the boundaries of the blocked region.
  * A convolution qualifies when its weights are already blocked (OHWI4o, by AlterOpLayout),
  * its input channels divide by 4 and it is a plain (group 1) or depthwise conv.
  * Blocked values flow through ops that do not care about the layout: elementwise ops,
@@ -11,7 +12,8 @@
 import type { Graph, Node, Value } from '../graph/ir.js';
 import { Rewriter } from '../graph/rewrite.js';
 import { getOp } from '../ops/registry.js';
-import { KERNEL_BLOCK } from '../ops/nn.js';
+import { KERNEL_BLOCK, MATMUL_BLOCK } from '../ops/nn.js';
+import { winogradTables } from '../ops/winograd.js';
 import type { Pass } from './pass.js';
 
 const SAME_SHAPE_BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min']);
@@ -27,6 +29,22 @@ function qualifies(n: Node, r: Rewriter): boolean {
   const w = n.inputs[1]!.type.shape;
   return x.type.shape.length === 4 && typeof c === 'number' && c % KERNEL_BLOCK === 0
     && (group === 1 || (group === c && w[w.length - 2] === 1 && (w[0] as number) * KERNEL_BLOCK === c));
+}
+
+/** Input channels below which a Winograd conv's transforms cost more than its products save. */
+const WINOGRAD_MIN_CHANNELS = 16;
+
+/**
+ * Whether a qualifying conv runs as Winograd F(2x2, 3x3) (ops/winograd.ts): 3x3, stride
+ * 1, no dilation, group 1, output channels in blocks of 16, float32, enough channels.
+ */
+function winogradFits(n: Node): boolean {
+  const w = n.inputs[1]!.type.shape; // OHWI4o [O/4, kh, kw, I, 4]
+  const ones = (name: string): boolean => ((n.attrs[name] as readonly number[] | undefined) ?? [1, 1]).every((v) => v === 1);
+  const pads = (n.attrs['pads'] as readonly number[] | undefined) ?? [0, 0, 0, 0];
+  return w[1] === 3 && w[2] === 3 && ones('strides') && ones('dilations') && ((n.attrs['group'] as number | undefined) ?? 1) === 1
+    && ((w[0] as number) * KERNEL_BLOCK) % MATMUL_BLOCK === 0 && (w[3] as number) >= WINOGRAD_MIN_CHANNELS
+    && n.inputs[0]!.type.dtype === 'float32' && pads.every((p) => p >= 0 && p <= 2);
 }
 
 /** An NCHW value that LayoutTransform can block: rank 4, channels divisible by 4. */
@@ -71,8 +89,16 @@ export function convertLayout(g: Graph): Graph {
     const ins = n.inputs.map((v) => (v ? r.use(v) : null));
     const isBlocked = (v: Value | null): boolean => !!v && blockedOnly.has(v);
     if (qualifies(n, r)) {
+      const x = isBlocked(ins[0]!) ? blocked.get(ins[0]!)! : toBlocked(ins[0]!, r, n);
+      if (winogradFits(n)) {
+        // The weight transform runs on the constant (FoldConstant folds it after this pass).
+        const t = winogradTables();
+        const [u] = r.op('WinogradWeightTransform', [ins[1]!, r.constant(t.gg)], {}, n.origin);
+        emitBlocked(n, r, [x, u!, r.constant(t.bb), r.constant(t.aa), ins[2] ?? null], { pads: n.attrs['pads']! }, 'ConvWinograd');
+        continue;
+      }
       const { kernel_layout: _k, ...attrs } = n.attrs;
-      emitBlocked(n, r, [isBlocked(ins[0]!) ? blocked.get(ins[0]!)! : toBlocked(ins[0]!, r, n), ins[1]!, ins[2] ?? null], attrs, 'ConvNCHWc');
+      emitBlocked(n, r, [x, ins[1]!, ins[2] ?? null], attrs, 'ConvNCHWc');
       continue;
     }
     const def = getOp(n.op);

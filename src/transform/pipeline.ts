@@ -23,6 +23,7 @@ export const PIPELINE: readonly Pass[] = [
   AlterOpLayout,
   FoldConstant,
   ConvertLayout,
+  FoldConstant,
   EliminateCommonSubexpr,
   DeadCodeElimination,
   FuseOps,

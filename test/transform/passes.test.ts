@@ -135,12 +135,12 @@ test('the pass manager times passes, dumps the IR after each and checks the opt 
   b.output(e!, 'e');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-dump-'));
   const { graph, timings } = optimize(b.build(), { optLevel: 3, dumpDir: dir, verify: true });
-  assert.deepEqual(timings.map((t) => t.pass), ['InferTypes', 'SimplifyInference', 'FoldConstant', 'FoldScaleAxis', 'AlterOpLayout', 'FoldConstant', 'ConvertLayout', 'EliminateCommonSubexpr', 'DeadCodeElimination', 'FuseOps']);
+  assert.deepEqual(timings.map((t) => t.pass), ['InferTypes', 'SimplifyInference', 'FoldConstant', 'FoldScaleAxis', 'AlterOpLayout', 'FoldConstant', 'ConvertLayout', 'FoldConstant', 'EliminateCommonSubexpr', 'DeadCodeElimination', 'FuseOps']);
   assert.equal(graph.nodes.length, 1);
   const files = readdirSync(dir).sort();
   assert.equal(files[0], '00_input.txt');
-  assert.equal(files[files.length - 1], '10_FuseOps.txt');
-  assert.match(readFileSync(join(dir, '10_FuseOps.txt'), 'utf8'), /= fused\(%x\)/);
+  assert.equal(files[files.length - 1], '11_FuseOps.txt');
+  assert.match(readFileSync(join(dir, '11_FuseOps.txt'), 'utf8'), /= fused\(%x\)/);
   assert.equal(optimize(b.build(), { optLevel: 0 }).timings.length, 0);
   assert.throws(() => optimize(b.build(), { optLevel: 7 }), /opt level must be an integer from 0 to 3/);
 });
@@ -295,4 +295,29 @@ test('blocked convs over a width with no small divisor (7) accumulate over 8 col
   }
   const kernels = build(graph, { target: 'wasm' }).kernels;
   assert.equal(kernels.filter((k) => /ConvNCHWc_acc = alloc_global\(float32, \[448\]\)/.test(printPrimFunc(k.func))).length, 2, 'two 8-wide accumulators [1, 2, 7, 8, 4]');
+});
+
+test('ConvertLayout runs 3x3 stride-1 convs as Winograd F(2x2, 3x3), weights transformed at compile time', async () => {
+  for (const [h, w, pads, bias] of [[7, 7, [1, 1, 1, 1], true], [9, 6, [0, 0, 0, 0], false], [8, 5, [1, 0, 0, 1], true]] as const) {
+    const b = new GraphBuilder('g');
+    const x = b.input('x', f32([1, 16, h, w]));
+    const wt = b.constant(new Tensor('float32', rand(32 * 16 * 9, 51), [32, 16, 3, 3]));
+    const inputs = [x, wt, ...(bias ? [b.constant(new Tensor('float32', rand(32, 52), [32]))] : [])];
+    const [c] = b.op('Conv', inputs, { pads: [...pads], strides: [1, 1], dilations: [1, 1], group: 1, kernel_shape: [3, 3] });
+    const [r] = b.op('Relu', [c!]);
+    b.output(r!, 'out');
+    const before = b.build();
+    const { graph } = optimize(before, { optLevel: 3, verify: true });
+    const ops = graph.nodes.flatMap((n) => (n.body ? n.body.nodes : [n])).map((n) => n.op);
+    assert.ok(ops.includes('ConvWinograd'), ops.join(' '));
+    assert.ok(!ops.includes('WinogradWeightTransform'), 'the weight transform is folded into a constant');
+    const feeds = { x: new Tensor('float32', rand(16 * h * w, 53), [1, 16, h, w]) };
+    const want = run(before, feeds).out!;
+    for (const target of ['js', 'wasm'] as const) {
+      const got = (await runOn(graph, feeds, target)).out!;
+      assert.deepEqual(got.dims, want.dims);
+      // Winograd sums in another order than the direct conv: the whole-model tolerance.
+      got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-4 + 1e-3 * Math.abs(Number(want.data[i])), `${target} ${h}x${w} out[${i}]: ${v} vs ${want.data[i]}`));
+    }
+  }
 });

@@ -12,7 +12,7 @@ import { mapStmtExprs } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, addVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
 import { LANES, type Promotion, laneBase, mentionsLane, promotion, vectorizable } from './registers.js';
-import { accessKey, loopPointers } from './induction.js';
+import { type Atom, accessKey, loopPointers, withAtoms } from './induction.js';
 import type { Allocate, PrimFunc, Stmt } from '../../tir/stmt.js';
 import { CodegenError } from '../error.js';
 import { type FunctionBuilder, type LoadOp, type PlainOp, type StoreOp, type ValType, ModuleBuilder } from './encoder.js';
@@ -142,6 +142,8 @@ class KernelEmitter {
   private readonly promoted = new Map<number, { mode: Promotion['mode']; buf: Buffer; locals: Map<number, number> }>();
   /** Address pointers of the innermost loop being emitted (induction.ts): access key → local. */
   private pointers = new Map<string, number>();
+  /** Invariant index parts of that loop, computed before it (induction.ts). */
+  private atoms = new Map<string, Atom>();
   /**
    * Lane-invariant loads already broadcast in this stretch of straight-line code
    * (buffer and index → v128 local): a register tile reads each A element once per
@@ -243,7 +245,7 @@ class KernelEmitter {
     if (base === undefined) this.fail(`buffer ${b.name} is neither a parameter nor allocated`);
     const log2 = SIZE_LOG2[b.dtype];
     if (log2 === undefined) this.fail(`dtype ${b.dtype} is not supported by the wasm target yet`);
-    const lin = toLinear(index);
+    const lin = toLinear(withAtoms(index, this.atoms));
     const ptr = lin && this.pointers.get(accessKey(b, { terms: lin.terms, constant: 0 }));
     if (lin && ptr !== undefined) {
       this.f.localGet(ptr);
@@ -618,7 +620,16 @@ class KernelEmitter {
         this.forgetSplats();
         // Innermost loops address memory through induction pointers (induction.ts).
         const outer = this.pointers;
-        const ptrs = loopPointers(s, (b) => this.promoted.has(b.id), (id) => this.vars.has(id)).map((p) => {
+        const outerAtoms = this.atoms;
+        const atoms = new Map<string, Atom>();
+        const found = loopPointers(s, (b) => this.promoted.has(b.id), (id) => this.vars.has(id), atoms);
+        for (const a of atoms.values()) {
+          const local = f.addLocal('i32');
+          this.expr(a.expr);
+          f.localSet(local);
+          this.vars.set(a.v.id, local);
+        }
+        const ptrs = found.map((p) => {
           const local = f.addLocal('i32');
           const log2 = SIZE_LOG2[p.buffer.dtype]!;
           this.address(p.buffer, p.init);
@@ -626,6 +637,7 @@ class KernelEmitter {
           return { ...p, local, log2 };
         });
         this.pointers = ptrs.length > 0 ? new Map(ptrs.map((p) => [p.key, p.local])) : outer;
+        this.atoms = ptrs.length > 0 ? atoms : outerAtoms;
         f.i32Const(0).localSet(i);
         f.loop();
         this.stmt(s.body);
@@ -634,6 +646,7 @@ class KernelEmitter {
         f.localGet(i).i32Const(1).op('i32.add').localTee(i).i32Const(s.extent).op('i32.lt_s').brIf(0);
         f.end();
         this.pointers = outer;
+        this.atoms = outerAtoms;
         return;
       }
       case 'seq': s.stmts.forEach((x) => this.stmt(x)); return;

@@ -6,9 +6,12 @@
  * advanced by size·c_i after each iteration. An access then costs one local read
  * plus its constant k, instead of recomputing the whole index. Accesses that share
  * their variable terms (the rows and columns of a register tile) share one pointer.
+ * Non-affine parts of an index that do not change in the loop (a `c // 4` of an outer
+ * variable) become atoms: computed once before the loop into a local, then terms like
+ * any other variable.
  */
-import type { Buffer, Expr } from '../../ir/expr.js';
-import { visitExpr } from '../../ir/expr.js';
+import type { Buffer, Expr, Var } from '../../ir/expr.js';
+import { mapExpr, variable, visitExpr } from '../../ir/expr.js';
 import { type Linear, fromLinear, toLinear } from '../../tir/arith.js';
 import type { For, Stmt } from '../../tir/stmt.js';
 import { LANES } from './registers.js';
@@ -22,8 +25,49 @@ export interface Pointer {
   readonly step: number;
 }
 
+const isAtom = (v: Var, atoms: ReadonlyMap<string, Atom>): boolean => [...atoms.values()].some((a) => a.v === v);
+
 /** At most this many pointers per loop (each occupies a register in the loop). */
 const MAX_POINTERS = 10;
+
+/** An invariant non-affine index part, standing in the loop as variable `v`. */
+export interface Atom {
+  readonly v: Var;
+  readonly expr: Expr;
+}
+
+/** A structural key of an int expression (vars by id), or undefined for kinds atoms never hold. */
+function exprKey(e: Expr): string | undefined {
+  switch (e.kind) {
+    case 'int': return `${e.value}`;
+    case 'var': return `v${e.id}`;
+    case 'binary': {
+      const a = exprKey(e.a), b = exprKey(e.b);
+      return a === undefined || b === undefined ? undefined : `(${e.op} ${a} ${b})`;
+    }
+    default: return undefined;
+  }
+}
+
+/**
+ * `e` with its invariant floordiv/floormod parts replaced by atom variables: existing
+ * atoms of `atoms` are reused; new ones are added only where `invariant` allows (the
+ * pre-scan before a loop), so uses inside the loop see exactly the atoms made for it.
+ */
+export function withAtoms(e: Expr, atoms: Map<string, Atom>, invariant?: (x: Expr) => boolean): Expr {
+  if (atoms.size === 0 && !invariant) return e;
+  return mapExpr(e, (x) => {
+    if (x.kind !== 'binary' || (x.op !== 'floordiv' && x.op !== 'floormod') || x.dtype !== 'int32') return undefined;
+    const key = exprKey(x);
+    if (key === undefined) return undefined;
+    const known = atoms.get(key);
+    if (known) return known.v;
+    if (!invariant || !invariant(x)) return undefined;
+    const atom = { v: variable(`atom${atoms.size}`), expr: x };
+    atoms.set(key, atom);
+    return atom.v;
+  });
+}
 
 /** The key of an access: its buffer and variable terms (the constant is left out). */
 export function accessKey(buffer: Buffer, lin: Linear): string {
@@ -35,7 +79,7 @@ export function accessKey(buffer: Buffer, lin: Linear): string {
  * The pointers for `loop`, or an empty list when it is not innermost. `promoted` tells
  * buffers that live in locals (no address); `bound` tells variables bound outside.
  */
-export function loopPointers(loop: For, promoted: (b: Buffer) => boolean, bound: (varId: number) => boolean): Pointer[] {
+export function loopPointers(loop: For, promoted: (b: Buffer) => boolean, bound: (varId: number) => boolean, atoms: Map<string, Atom>): Pointer[] {
   const lanes = new Set<number>();
   let innermost = true;
   const accesses: { buffer: Buffer; index: Expr }[] = [];
@@ -64,12 +108,17 @@ export function loopPointers(loop: For, promoted: (b: Buffer) => boolean, bound:
   if (!innermost) return [];
   const out = new Map<string, Pointer>();
   const i = loop.loopVar.id;
+  const invariant = (x: Expr): boolean => {
+    let ok = true;
+    visitExpr(x, (y) => { if (y.kind === 'var' && (y.id === i || lanes.has(y.id) || !bound(y.id))) ok = false; });
+    return ok;
+  };
   for (const a of accesses) {
-    const lin = toLinear(a.index);
+    const lin = toLinear(withAtoms(a.index, atoms, invariant));
     if (!lin) continue;
     // Lanes of a SIMD step address lane 0 (the lane term is dropped).
     const terms = new Map([...lin.terms].filter(([id]) => !lanes.has(id)));
-    if ([...terms.keys()].some((id) => id !== i && !bound(id))) continue;
+    if ([...terms.values()].some((t) => t.v.id !== i && !bound(t.v.id) && !isAtom(t.v, atoms))) continue;
     const key = accessKey(a.buffer, { terms, constant: 0 });
     if (out.has(key)) continue;
     const step = terms.get(i)?.c ?? 0;

@@ -1,8 +1,8 @@
 /**
  * Simplify: re-folds every expression through the constant-folding constructors, puts
  * affine int32 index arithmetic in canonical form (so `(a + b) - a` becomes `b`), uses
- * loop bounds to resolve `floordiv`/`floormod` of affine indices (`(4i + l) // 4 = i`
- * when 0 <= l < 4), drops loops of extent 0, replaces loops of extent 1 by their body,
+ * loop bounds to resolve `floordiv`/`floormod` of affine indices (`(4i + l) // 4 = i` and
+ * `(4i + l) // 16 = i // 4` when 0 <= l < 4), drops loops of extent 0, replaces loops of extent 1 by their body,
  * and resolves conditions that became constant.
  */
 import { type Expr, type Var, binary, constValue, int, mapExpr, substitute } from '../../ir/expr.js';
@@ -25,19 +25,36 @@ function bounds(l: Linear, ranges: Ranges): [number, number] | undefined {
   return [lo, hi];
 }
 
-/** floordiv / floormod of an affine form by a positive constant, when loop bounds decide it. */
-function divMod(op: 'floordiv' | 'floormod', l: Linear, c: number, ranges: Ranges): Expr | undefined {
+/** An affine form split as d·q + r: q from the terms whose coefficients d divides, r the rest. */
+function splitBy(l: Linear, d: number): { q: Linear; r: Linear } {
   const qTerms = new Map<number, { v: Var; c: number }>();
   const rTerms = new Map<number, { v: Var; c: number }>();
   for (const [id, t] of l.terms) {
-    if (t.c % c === 0) qTerms.set(id, { v: t.v, c: t.c / c });
+    if (t.c % d === 0) qTerms.set(id, { v: t.v, c: t.c / d });
     else rTerms.set(id, { v: t.v, c: t.c });
   }
-  const q0 = Math.floor(l.constant / c);
-  const r: Linear = { terms: rTerms, constant: l.constant - q0 * c };
-  const b = bounds(r, ranges);
-  if (!b || b[0] < 0 || b[1] >= c) return undefined;
-  return op === 'floordiv' ? fromLinear({ terms: qTerms, constant: q0 }) : fromLinear(r);
+  const q0 = Math.floor(l.constant / d);
+  return { q: { terms: qTerms, constant: q0 }, r: { terms: rTerms, constant: l.constant - q0 * d } };
+}
+
+/**
+ * floordiv / floormod of an affine form by a positive constant c, when loop bounds decide
+ * it: with x = d·q + r, d dividing c and 0 <= r < d, x // c = q // (c/d) and
+ * x % c = d·(q % (c/d)) + r (for d = c: q and r). So (4a + l) // 16 = a // 4 for l < 4.
+ */
+function divMod(op: 'floordiv' | 'floormod', l: Linear, c: number, ranges: Ranges): Expr | undefined {
+  for (let d = c; d > 1; d--) {
+    if (c % d !== 0) continue;
+    const { q, r } = splitBy(l, d);
+    const b = bounds(r, ranges);
+    if (!b || b[0] < 0 || b[1] >= d) continue;
+    if (d === c) return op === 'floordiv' ? fromLinear(q) : fromLinear(r);
+    const k = int(c / d);
+    const inner = divMod(op, q, c / d, ranges) ?? binary(op, fromLinear(q), k);
+    if (op === 'floordiv') return inner;
+    return simplifyExpr(binary('add', binary('mul', inner, int(d)), fromLinear(r)), ranges);
+  }
+  return undefined;
 }
 
 export function simplifyExpr(e: Expr, ranges: Ranges = new Map()): Expr {
