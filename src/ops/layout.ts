@@ -66,9 +66,17 @@ function convWindow(attrs: Attrs, w: TensorType | TeTensor): Window {
   return windowAttrs(attrs, 2, w.shape.slice(1, 3), true);
 }
 
+/** Whether a ConvNCHWc reads a plain NCHW input (in_layout='NCHW': a first conv's 3 channels). */
+function plainInput(attrs: Attrs): boolean {
+  const layout = attrString(attrs, 'in_layout', 'NCHW4c');
+  if (layout !== 'NCHW' && layout !== 'NCHW4c') throw new OpError(`unsupported in_layout ${layout}`);
+  return layout === 'NCHW';
+}
+
 /**
  * ConvNCHWc: X[N, C/4, H, W, 4], W in OHWI4o [O/4, kh, kw, C/group, 4], optional B[O] →
- * Y[N, O/4, OH, OW, 4]; group 1 or depthwise (group = C = O).
+ * Y[N, O/4, OH, OW, 4]; group 1 or depthwise (group = C = O). With in_layout='NCHW' (group
+ * 1) X is a plain [N, C, H, W] of any channel count and only the output is blocked.
  */
 registerOp({
   name: 'ConvNCHWc',
@@ -77,10 +85,12 @@ registerOp({
     const [x, w, b] = checkArity(inputs, 2, 3);
     checkDType(x!, FLOAT_TYPES);
     checkSameDType([x!, w!, b ?? null]);
-    if (x!.shape.length !== 5 || x!.shape[4] !== C4) throw new OpError(`input ${fmt(x!.shape)} is not NCHW4c`);
+    const plain = plainInput(attrs);
+    if (plain ? x!.shape.length !== 4 : x!.shape.length !== 5 || x!.shape[4] !== C4) throw new OpError(`input ${fmt(x!.shape)} is not ${plain ? 'NCHW' : 'NCHW4c'}`);
     if (w!.shape.length !== 5 || w!.shape[4] !== C4) throw new OpError(`weight ${fmt(w!.shape)} is not OHWI4o`);
     const group = attrInt(attrs, 'group', 1);
-    const c = (x!.shape[1] as number) * C4;
+    if (plain && group !== 1) throw new OpError(`in_layout NCHW needs group 1, got ${group}`);
+    const c = (x!.shape[1] as number) * (plain ? 1 : C4);
     const o = (w!.shape[0] as number) * C4;
     if (group !== 1 && !(group === c && o === c && w!.shape[3] === 1)) throw new OpError(`only group 1 or depthwise is supported, got group ${group}`);
     if (group === 1 && w!.shape[3] !== c) throw new OpError(`input channels ${c} do not match weight ${fmt(w!.shape)}`);
@@ -92,6 +102,8 @@ registerOp({
   compute([x, w, b], attrs, [out]) {
     const win = convWindow(attrs, w!);
     const depthwise = attrInt(attrs, 'group', 1) !== 1;
+    const plain = plainInput(attrs);
+    const lanes = plain ? [] : [C4];
     const outShape = out!.shape as number[];
     const inDims = x!.shape.slice(2, 4) as number[];
     const dtype = x!.dtype;
@@ -103,25 +115,27 @@ registerOp({
     // for the extra columns.
     const pads = [win.pads[0]!, win.pads[1]!, win.pads[2]!, win.pads[3]! + extra * win.strides[1]!];
     const padded = pads.some((p) => p > 0)
-      ? compute([x!.shape[0]!, x!.shape[1]!, inDims[0]! + pads[0]! + pads[2]!, inDims[1]! + pads[1]! + pads[3]!, C4], (n, c, h, ww, ci) => {
-        const pos = [add(h, int(-pads[0]!)), add(ww, int(-pads[1]!))];
+      ? compute([x!.shape[0]!, x!.shape[1]!, inDims[0]! + pads[0]! + pads[2]!, inDims[1]! + pads[1]! + pads[3]!, ...lanes], (n, c, h, ww, ...ci) => {
+        const pos = [add(h!, int(-pads[0]!)), add(ww!, int(-pads[1]!))];
         const ok = inBounds(pos, inDims, accShape.slice(2, 4), win);
-        return select(ok, x!.at(n, c, pos[0]!, pos[1]!, ci), constant(0, dtype));
+        return select(ok, x!.at(n!, c!, pos[0]!, pos[1]!, ...ci), constant(0, dtype));
       }, 'ConvNCHWc_pad')
       : undefined;
-    const read = (n: Expr, c: Expr, pos: Expr[], ci: Expr): Expr => (padded
-      ? padded.at(n, c, add(pos[0]!, int(pads[0]!)), add(pos[1]!, int(pads[1]!)), ci)
-      : x!.at(n, c, pos[0]!, pos[1]!, ci));
-    // Input channels as (block, lane): no division in the reduction's indices.
-    const rco = reduceAxis(depthwise ? 1 : (x!.shape[1] as number), 'rco');
+    /** The input at channel (block c, lane ci) — or plain channel c — and position pos. */
+    const read = (n: Expr, c: Expr, pos: Expr[], ci: Expr[]): Expr => (padded
+      ? padded.at(n, c, add(pos[0]!, int(pads[0]!)), add(pos[1]!, int(pads[1]!)), ...ci)
+      : x!.at(n, c, pos[0]!, pos[1]!, ...ci));
+    // Blocked input channels as (block, lane): no division in the reduction's indices.
+    const rco = reduceAxis(depthwise ? 1 : (x!.shape[1] as number), plain ? 'rc' : 'rco');
     const rci = reduceAxis(depthwise ? 1 : C4, 'rci');
     const acc = compute(accShape, (...idx) => {
       const [n, oc, oh, ow, oi] = idx as [Var, Var, Var, Var, Var];
       const pos = windowPositions([oh, ow], rk.map((r) => r.var), win);
       const ks = rk.map((r) => r.var);
-      if (depthwise) return sum(mul(read(n, oc, pos, oi), blockedWeightAt(w!, oc, int(0), ks, oi)), [...rk]);
+      if (depthwise) return sum(mul(read(n, oc, pos, [oi]), blockedWeightAt(w!, oc, int(0), ks, oi)), [...rk]);
+      if (plain) return sum(mul(read(n, rco.var, pos, []), blockedWeightAt(w!, oc, rco.var, ks, oi)), [rco, ...rk]);
       const ic = add(mul(rco.var, int(C4)), rci.var);
-      return sum(mul(read(n, rco.var, pos, rci.var), blockedWeightAt(w!, oc, ic, ks, oi)), [rco, ...rk, rci]);
+      return sum(mul(read(n, rco.var, pos, [rci.var]), blockedWeightAt(w!, oc, ic, ks, oi)), [rco, ...rk, rci]);
     }, b || extra > 0 ? 'ConvNCHWc_acc' : 'ConvNCHWc');
     if (!b && extra === 0) return [acc];
     // Bias (and the drop of extra columns): reads of acc at the output's own indices.

@@ -21,6 +21,14 @@ const SAME_SHAPE_BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min']);
 const WINDOW_POOLS = new Set(['MaxPool', 'AveragePool']);
 const POOLS = new Set([...WINDOW_POOLS, 'GlobalAveragePool', 'GlobalMaxPool']);
 
+/** A group-1 conv with blocked weights on a plain input whose channels do not block (an image's 3): blocked output only. */
+function plainInputConv(n: Node, r: Rewriter): boolean {
+  if (n.op !== 'Conv' || n.attrs['kernel_layout'] !== 'OHWI4o' || !r.constantOf(n.inputs[1]!)) return false;
+  const x = n.inputs[0]!;
+  return x.type.shape.length === 4 && x.type.shape.every((d) => typeof d === 'number') && ((n.attrs['group'] as number | undefined) ?? 1) === 1
+    && (x.type.shape[1] as number) % KERNEL_BLOCK !== 0;
+}
+
 function qualifies(n: Node, r: Rewriter): boolean {
   if (n.op !== 'Conv' || n.attrs['kernel_layout'] !== 'OHWI4o' || !r.constantOf(n.inputs[1]!)) return false;
   const x = n.inputs[0]!;
@@ -99,6 +107,11 @@ export function convertLayout(g: Graph): Graph {
       }
       const { kernel_layout: _k, ...attrs } = n.attrs;
       emitBlocked(n, r, [x, ins[1]!, ins[2] ?? null], attrs, 'ConvNCHWc');
+      continue;
+    }
+    if (plainInputConv(n, r)) {
+      const { kernel_layout: _k, ...attrs } = n.attrs;
+      emitBlocked(n, r, [ins[0]!, ins[1]!, ins[2] ?? null], { ...attrs, in_layout: 'NCHW' }, 'ConvNCHWc');
       continue;
     }
     const def = getOp(n.op);

@@ -321,3 +321,25 @@ test('ConvertLayout runs 3x3 stride-1 convs as Winograd F(2x2, 3x3), weights tra
     }
   }
 });
+
+test('a conv on a plain 3-channel input writes blocked output directly (ConvNCHWc with in_layout NCHW)', async () => {
+  const b = new GraphBuilder('g');
+  const x = b.input('x', f32([1, 3, 11, 10]));
+  const w = b.constant(new Tensor('float32', rand(8 * 3 * 9, 61), [8, 3, 3, 3]));
+  const bias = b.constant(new Tensor('float32', rand(8, 62), [8]));
+  const [c] = b.op('Conv', [x, w, bias], { pads: [1, 1, 1, 1], strides: [2, 2], dilations: [1, 1], group: 1, kernel_shape: [3, 3] });
+  const [r] = b.op('Relu', [c!]);
+  const [mp] = b.op('MaxPool', [r!], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceil_mode: 0 });
+  b.output(mp!, 'out');
+  const before = b.build();
+  const { graph } = optimize(before, { optLevel: 3, verify: true });
+  const convs = graph.nodes.flatMap((n) => (n.body ? n.body.nodes : [n])).filter((n) => n.op.startsWith('Conv'));
+  assert.deepEqual(convs.map((n) => `${n.op}:${String(n.attrs['in_layout'])}`), ['ConvNCHWc:NCHW']);
+  const feeds = { x: new Tensor('float32', rand(3 * 110, 63), [1, 3, 11, 10]) };
+  const want = run(before, feeds).out!;
+  for (const target of ['js', 'wasm'] as const) {
+    const got = (await runOn(graph, feeds, target)).out!;
+    assert.deepEqual(got.dims, want.dims);
+    got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
+  }
+});
