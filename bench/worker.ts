@@ -122,31 +122,37 @@ async function simdPeak(cfg: WorkerConfig): Promise<WorkerResult> {
   if (cfg.task.kind !== 'simd-peak') throw new Error('not a simd task');
   const fma = cfg.task.fma;
   if (fma && !relaxedSimdSupported()) return { ...base, skipped: 'relaxed SIMD is not available in this engine' };
-  const chains = 16;
-  const mod = new ModuleBuilder();
-  const fn = mod.addFunction(['i32'], ['f32'], (f) => {
-    const accs = Array.from({ length: chains }, () => f.addLocal('v128'));
-    const m = f.addLocal('v128');
-    const a = f.addLocal('v128');
-    f.f32Const(0.999).op('f32x4.splat').localSet(m);
-    f.f32Const(0.001).op('f32x4.splat').localSet(a);
-    f.loop();
-    for (const acc of accs) {
-      if (fma) f.localGet(acc).localGet(m).localGet(a).op('f32x4.relaxed_madd').localSet(acc);
-      else f.localGet(acc).localGet(m).op('f32x4.mul').localGet(a).op('f32x4.add').localSet(acc);
-    }
-    f.localGet(0).i32Const(1).op('i32.sub').localTee(0).brIf(0);
-    f.end();
-    f.localGet(accs[0]!);
-    for (const acc of accs.slice(1)) f.localGet(acc).op('f32x4.add');
-    f.laneOp('f32x4.extract_lane', 0);
-  });
-  mod.exportFunction('peak', fn);
-  const inst = await WebAssembly.instantiate(await WebAssembly.compile(mod.build() as Uint8Array<ArrayBuffer>));
-  const peak = inst.exports.peak as (iters: number) => number;
+  // Independent multiply-add chains; too few leave the units idle (latency-bound), too many
+  // spill registers. The peak is the best over several counts.
   const iters = 2_000_000;
-  const res = await measure(() => peak(iters), cfg);
-  return { ...base, medianMs: res.medianMs, flops: iters * chains * 4 * 2 };
+  let best: { medianMs: number; flops: number } | undefined;
+  for (const chains of [8, 10, 12, 14, 16]) {
+    const mod = new ModuleBuilder();
+    const fn = mod.addFunction(['i32'], ['f32'], (f) => {
+      const accs = Array.from({ length: chains }, () => f.addLocal('v128'));
+      const m = f.addLocal('v128');
+      const a = f.addLocal('v128');
+      f.f32Const(0.999).op('f32x4.splat').localSet(m);
+      f.f32Const(0.001).op('f32x4.splat').localSet(a);
+      f.loop();
+      for (const acc of accs) {
+        if (fma) f.localGet(acc).localGet(m).localGet(a).op('f32x4.relaxed_madd').localSet(acc);
+        else f.localGet(acc).localGet(m).op('f32x4.mul').localGet(a).op('f32x4.add').localSet(acc);
+      }
+      f.localGet(0).i32Const(1).op('i32.sub').localTee(0).brIf(0);
+      f.end();
+      f.localGet(accs[0]!);
+      for (const acc of accs.slice(1)) f.localGet(acc).op('f32x4.add');
+      f.laneOp('f32x4.extract_lane', 0);
+    });
+    mod.exportFunction('peak', fn);
+    const inst = await WebAssembly.instantiate(await WebAssembly.compile(mod.build() as Uint8Array<ArrayBuffer>));
+    const peak = inst.exports.peak as (iters: number) => number;
+    const res = await measure(() => peak(iters), cfg);
+    const flops = iters * chains * 4 * 2;
+    if (!best || flops / res.medianMs > best.flops / best.medianMs) best = { medianMs: res.medianMs, flops };
+  }
+  return { ...base, ...best! };
 }
 
 async function main(): Promise<void> {

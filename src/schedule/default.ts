@@ -161,10 +161,20 @@ function tileReduction(sch: Schedule, name: string): string {
     if (ids.has(colVar)) ids.forEach((id) => usedWithCol.add(id));
   }
   // Tile sizes: rows × vector groups accumulators (v128 registers), at most REGISTERS.
+  // Failing that (every lane-varying load uses every axis, e.g. a depthwise conv's input),
+  // an axis that some lane-varying load does not use (its weights): each row then reads
+  // its own input vector, and the weight vector serves every row.
   const rowAxis = (() => {
     for (let i = ns - 1; i >= 0; i--) {
       const v = b.iterVars[i]!;
       if (i !== col && !usedWithCol.has(v.var.id) && v.extent > 1) return i;
+    }
+    if (va === undefined) return undefined;
+    const laneLoads = operandLoads(b).filter((x) => laneStride(x, colVar) === 1);
+    for (let i = ns - 1; i >= 0; i--) {
+      const v = b.iterVars[i]!;
+      const users = laneLoads.filter((x) => x.indices.some((e) => mentions(e, v.var.id)));
+      if (i !== col && v.extent > 1 && users.length > 0 && users.length < laneLoads.length) return i;
     }
     return undefined;
   })();

@@ -145,9 +145,9 @@ class KernelEmitter {
   /** Invariant index parts of that loop, computed before it (induction.ts). */
   private atoms = new Map<string, Atom>();
   /**
-   * Lane-invariant loads already broadcast in this stretch of straight-line code
-   * (buffer and index → v128 local): a register tile reads each A element once per
-   * step, not once per vector. Cleared at loops, branches and stores to memory.
+   * Loads already made in this stretch of straight-line code (lane-invariant broadcasts and
+   * lane-contiguous vectors; buffer and index → v128 local): a register tile reads each
+   * operand once per step, not once per use. Cleared at loops, branches and stores to memory.
    */
   private readonly splats = new Map<string, number>();
   private readonly splatLocals: number[] = [];
@@ -491,6 +491,14 @@ class KernelEmitter {
     }
   }
 
+  /** A v128 local remembering the load `key` until the next forgetSplats. */
+  private cacheLocal(key: string): number {
+    if (this.splatsUsed === this.splatLocals.length) this.splatLocals.push(this.f.addLocal('v128'));
+    const l = this.splatLocals[this.splatsUsed++]!;
+    this.splats.set(key, l);
+    return l;
+  }
+
   private forgetSplats(): void {
     this.splats.clear();
     this.splatsUsed = 0;
@@ -509,12 +517,7 @@ class KernelEmitter {
           return;
         }
         f.load('v128.load32_splat', { offset: this.address(e.buffer, e.indices[0]!) }); // load and broadcast in one
-        if (key !== undefined) {
-          if (this.splatsUsed === this.splatLocals.length) this.splatLocals.push(f.addLocal('v128'));
-          const l = this.splatLocals[this.splatsUsed++]!;
-          f.localTee(l);
-          this.splats.set(key, l);
-        }
+        if (key !== undefined) f.localTee(this.cacheLocal(key));
         return;
       }
       this.expr(e);
@@ -528,8 +531,18 @@ class KernelEmitter {
           f.localGet(this.promotedLocal(e.buffer, laneBase(e.indices[0]!, lane) >> 2));
           return;
         }
-        const off = this.address(e.buffer, substitute(e.indices[0]!, new Map([[lane, int(0)]])));
-        f.load('v128.load', { offset: off, align: 2 });
+        // Like broadcasts, a vector read once per straight-line stretch (a depthwise tile's
+        // weight vector serves every row).
+        const at0 = substitute(e.indices[0]!, new Map([[lane, int(0)]]));
+        const lin = toLinear(withAtoms(at0, this.atoms));
+        const key = lin && `v${accessKey(e.buffer, lin)}${lin.constant}`;
+        const cached = key === undefined ? undefined : this.splats.get(key);
+        if (cached !== undefined) {
+          f.localGet(cached);
+          return;
+        }
+        f.load('v128.load', { offset: this.address(e.buffer, at0), align: 2 });
+        if (key !== undefined) f.localTee(this.cacheLocal(key));
         return;
       }
       case 'binary': {
