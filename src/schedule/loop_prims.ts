@@ -1,5 +1,5 @@
-/** Loop primitives: split, reorder, and the loop-kind annotations vectorize / unroll / parallel. */
-import { type Expr, add, int, mul, substitute, variable } from '../ir/expr.js';
+/** Loop primitives: split, fuse, reorder, and the loop-kind annotations vectorize / unroll / parallel. */
+import { type Expr, add, floordiv, floormod, int, mul, substitute, variable } from '../ir/expr.js';
 import { type For, type ForKind, type PrimFunc, type Stmt, loop, mapStmt, mapStmtExprs } from '../tir/stmt.js';
 import { failer, findLoop, loopNames } from './state.js';
 
@@ -33,6 +33,37 @@ export function split(f: PrimFunc, name: string, factors: readonly number[]): { 
   let nest: Stmt = body;
   for (let i = vars.length - 1; i >= 0; i--) nest = loop(vars[i]!, full[i]!, nest, i === vars.length - 1 ? target.forKind : 'serial');
   return { func: { ...f, body: mapStmt(f.body, (s) => (s === target ? nest : undefined)) }, loops: vars.map((v) => v.name) };
+}
+
+/**
+ * fuse: loops that are directly nested (each the whole body of the one before) become one
+ * loop over the product of their extents, named by joining their names with `_`; each old
+ * variable is recovered from the fused one by div/mod. All must be serial.
+ */
+export function fuse(f: PrimFunc, names: readonly string[]): { func: PrimFunc; loop: string } {
+  const fail = failer('fuse', f);
+  if (names.length < 2) fail('needs at least two loops');
+  const loops = names.map((n) => findLoop(f, n, fail));
+  loops.forEach((l, i) => {
+    if (l.forKind !== 'serial') fail(`loop ${l.loopVar.name} is ${l.forKind}; only serial loops fuse`);
+    if (i > 0 && loops[i - 1]!.body !== l) fail(`loop ${l.loopVar.name} is not the whole body of loop ${loops[i - 1]!.loopVar.name}`);
+  });
+  const name = names.join('_');
+  if (loopNames(f).has(name)) fail(`loop name ${name} already exists`);
+  const fused = variable(name);
+  const extent = loops.reduce((n, l) => n * l.extent, 1);
+  // Innermost varies fastest: v_i = (fused // Π_{j>i} E_j) % E_i.
+  const map = new Map<number, Expr>();
+  let stride = 1;
+  for (let i = loops.length - 1; i >= 0; i--) {
+    const l = loops[i]!;
+    const q = stride === 1 ? fused : floordiv(fused, int(stride));
+    map.set(l.loopVar.id, i === 0 ? q : floormod(q, int(l.extent)));
+    stride *= l.extent;
+  }
+  const body = mapStmtExprs(loops[loops.length - 1]!.body, (e) => substitute(e, map));
+  const outer = loops[0]!;
+  return { func: { ...f, body: mapStmt(f.body, (s) => (s === outer ? loop(fused, extent, body) : undefined)) }, loop: name };
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import { type Block, type For, type PrimFunc, collectBlocks } from '../tir/stmt.js';
 import { cacheWrite, computeInline, decomposeReduction, reverseComputeInline } from './block_prims.js';
-import { annotate, reorder, split } from './loop_prims.js';
+import { annotate, fuse, reorder, split } from './loop_prims.js';
+import { cacheRead, computeAt } from './region_prims.js';
 import { rfactor } from './rfactor.js';
 import { ScheduleError, failer, findBlock, loopsAbove } from './state.js';
 
@@ -18,7 +19,11 @@ export type Instruction =
   | { readonly prim: 'decompose_reduction'; readonly block: string; readonly loop: string }
   | { readonly prim: 'cache_write'; readonly block: string; readonly loop: string }
   | { readonly prim: 'rfactor'; readonly block: string; readonly loop: string; readonly factor: number }
+  | { readonly prim: 'cache_read'; readonly loop: string; readonly buffer: string }
+  | { readonly prim: 'compute_at'; readonly block: string; readonly loop: string }
   | { readonly prim: 'split'; readonly loop: string; readonly factors: readonly number[] }
+  | { readonly prim: 'fuse'; readonly loops: readonly string[] }
+  | { readonly prim: 'tile'; readonly loops: readonly [string, string]; readonly factors: readonly [number, number] }
   | { readonly prim: 'reorder'; readonly loops: readonly string[] }
   | { readonly prim: 'vectorize' | 'unroll' | 'parallel'; readonly loop: string };
 
@@ -77,6 +82,33 @@ export class Schedule {
     this.record({ prim: 'rfactor', block, loop, factor }, r.func);
     return r.rfBlock;
   }
+  /** Returns the name of the copy block. */
+  cacheRead(loop: string, buffer: string): string {
+    const r = cacheRead(this.current, loop, buffer);
+    this.record({ prim: 'cache_read', loop, buffer }, r.func);
+    return r.block;
+  }
+  computeAt(block: string, loop: string): void {
+    this.record({ prim: 'compute_at', block, loop }, computeAt(this.current, block, loop));
+  }
+  /** Returns the fused loop's name. */
+  fuse(...loops: string[]): string {
+    const r = fuse(this.current, loops);
+    this.record({ prim: 'fuse', loops }, r.func);
+    return r.loop;
+  }
+  /**
+   * tile: splits two nested loops of one perfect nest by the given inner extents and
+   * reorders them outer-outer-inner-inner; returns the four loops' names in that order.
+   */
+  tile(outer: string, inner: string, factors: readonly [number, number]): string[] {
+    const s1 = split(this.current, outer, [-1, factors[0]]);
+    const s2 = split(s1.func, inner, [-1, factors[1]]);
+    const [a0, a1] = s1.loops as [string, string];
+    const [b0, b1] = s2.loops as [string, string];
+    this.record({ prim: 'tile', loops: [outer, inner], factors: [factors[0], factors[1]] }, reorder(s2.func, [a0, b0, a1, b1]));
+    return [a0, b0, a1, b1];
+  }
   /** Returns the new loops' names, outermost first. */
   split(loop: string, factors: readonly number[]): string[] {
     const r = split(this.current, loop, factors);
@@ -103,7 +135,11 @@ export class Schedule {
       case 'decompose_reduction': return this.decomposeReduction(inst.block, inst.loop);
       case 'cache_write': this.cacheWrite(inst.block, inst.loop); return;
       case 'rfactor': this.rfactor(inst.block, inst.loop, inst.factor); return;
+      case 'cache_read': this.cacheRead(inst.loop, inst.buffer); return;
+      case 'compute_at': return this.computeAt(inst.block, inst.loop);
       case 'split': this.split(inst.loop, inst.factors); return;
+      case 'fuse': this.fuse(...inst.loops); return;
+      case 'tile': this.tile(inst.loops[0], inst.loops[1], inst.factors); return;
       case 'reorder': return this.reorder(...inst.loops);
       case 'vectorize': return this.vectorize(inst.loop);
       case 'unroll': return this.unroll(inst.loop);

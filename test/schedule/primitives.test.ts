@@ -106,6 +106,49 @@ test('rfactor splits a reduction into partial results that vectorize, and the re
   assert.equal(printPrimFunc(again.func), printPrimFunc(sch.func));
 });
 
+/** matmulRelu with A first copied by an injective stage E (a producer for compute_at). */
+function copiedMatmulRelu(): PrimFunc {
+  const A = placeholder([M, K], 'float32', 'A');
+  const B = placeholder([K, N], 'float32', 'B');
+  const E = compute([M, K], (i, k) => A.at(i, k), 'E');
+  const k = reduceAxis(K, 'k');
+  const C = compute([M, N], (i, j) => sum(mul(E.at(i, k.var), B.at(k.var, j)), [k]), 'C');
+  const D = compute([M, N], (i, j) => max(add(C.at(i, j), float(1)), float(0)), 'D');
+  return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
+}
+
+test('fuse and tile reshape loop nests and preserve results; the trace replays', async () => {
+  const sch = new Schedule(matmulRelu());
+  const fused = sch.fuse('D_ax0', 'D_ax1');
+  assert.equal(fused, 'D_ax0_D_ax1');
+  assert.deepEqual(sch.getLoops('D').map((l) => `${l.loopVar.name}:${l.extent}`), ['D_ax0_D_ax1:128']);
+  sch.parallel(fused);
+  const tiles = sch.tile('C_ax0', 'C_ax1', [4, 8]);
+  assert.deepEqual(sch.getLoops('C').map((l) => `${l.loopVar.name}:${l.extent}`), ['C_ax0_0:2', 'C_ax1_0:2', 'C_ax0_1:4', 'C_ax1_1:8', 'C_r0:12']);
+  assert.deepEqual(tiles, ['C_ax0_0', 'C_ax1_0', 'C_ax0_1', 'C_ax1_1']);
+  await check(sch.func, 'fuse + tile');
+  const again = new Schedule(matmulRelu());
+  again.replay(JSON.parse(JSON.stringify(sch.trace)));
+  assert.equal(printPrimFunc(again.func), printPrimFunc(sch.func));
+});
+
+test('cache_read copies the region a loop body reads; compute_at computes a producer per iteration', async () => {
+  const sch = new Schedule(copiedMatmulRelu());
+  const [io, jo] = sch.tile('C_ax0', 'C_ax1', [2, 4]);
+  // Per (io, jo) tile, C reads rows 2io..2io+1 of E and columns 4jo..4jo+3 of B.
+  const copy = sch.cacheRead(jo!, 'B');
+  assert.equal(copy, 'B_cache');
+  assert.match(printPrimFunc(sch.func), /B_cache = alloc_global\(float32, \[12, 4\]\)/);
+  await check(sch.func, 'cache_read');
+  sch.computeAt('E', io!);
+  // E is now computed two rows at a time inside the row-tile loop.
+  assert.deepEqual(sch.getLoops('E').map((l) => `${l.loopVar.name}:${l.extent}`), ['C_ax0_0:4', 'E_at0:2', 'E_at1:12']);
+  await check(sch.func, 'compute_at');
+  const again = new Schedule(copiedMatmulRelu());
+  again.replay(JSON.parse(JSON.stringify(sch.trace)));
+  assert.equal(printPrimFunc(again.func), printPrimFunc(sch.func));
+});
+
 test('primitives refuse what would change results', () => {
   const fresh = (): Schedule => new Schedule(matmulRelu());
   const refuses = (f: (s: Schedule) => unknown, re: RegExp): void => {
@@ -125,4 +168,18 @@ test('primitives refuse what would change results', () => {
   refuses((s) => s.rfactor('C', 'C_r0', 5), /extent 12 of C_r0 is not divisible by 5/);
   refuses((s) => s.rfactor('C', 'C_ax0', 2), /loop C_ax0 binds a spatial iterator/);
   refuses((s) => s.rfactor('D', 'D_ax0', 2), /block D: it is not a reduction/);
+  refuses((s) => s.fuse('C_ax0', 'C_r0'), /loop C_r0 is not the whole body of loop C_ax0/);
+  const vec = fresh();
+  vec.vectorize('D_ax1');
+  assert.throws(() => vec.fuse('D_ax0', 'D_ax1'), (e: unknown) => e instanceof ScheduleError && /loop D_ax1 is vectorized; only serial loops fuse/.test(e.message));
+  assert.equal(vec.trace.length, 1, 'the refused fuse left no trace');
+  refuses((s) => s.tile('C_ax0', 'C_ax1', [3, 4]), /do not divide loop C_ax0 of extent 8 exactly/);
+  refuses((s) => s.cacheRead('C_ax0', 'C'), /no block under loop C_ax0 reads a buffer named C|buffer C is written inside loop C_ax0/);
+  refuses((s) => s.computeAt('C', 'D_ax0'), /block C is a reduction/);
+  const cp = (): Schedule => new Schedule(copiedMatmulRelu());
+  const refusesCp = (f: (s: Schedule) => unknown, re: RegExp): void => {
+    const s = cp();
+    assert.throws(() => f(s), (e: unknown) => e instanceof ScheduleError && re.test(e.message));
+  };
+  refusesCp((s) => s.computeAt('E', 'D_ax0'), /buffer E is read outside loop D_ax0/);
 });
