@@ -10,8 +10,25 @@ import { Worker } from 'node:worker_threads';
 /** Control block layout (Int32 slots). */
 export const CTL = {
   generation: 0, fn: 1, extent: 2, nargs: 3, args: 4,
-  done: 60, threads: 61, twsBase: 62, twsStride: 63, size: 64,
+  next: 59, done: 60, threads: 61, twsBase: 62, twsStride: 63, size: 64,
 } as const;
+
+/** Chunks per thread a loop is cut into: a thread that starts late leaves its chunks to the others. */
+const CHUNKS_PER_THREAD = 4;
+
+/** Iterations each grab of the shared counter takes. */
+export function chunkSize(extent: number, threads: number): number {
+  return Math.max(1, Math.ceil(extent / (threads * CHUNKS_PER_THREAD)));
+}
+
+/** Runs chunks of [0, extent), taken from the job's shared counter, until none are left. */
+export function runChunks(ctl: Int32Array, extent: number, chunk: number, body: (begin: number, end: number) => void): void {
+  for (;;) {
+    const begin = Atomics.add(ctl, CTL.next, chunk);
+    if (begin >= extent) return;
+    body(begin, Math.min(extent, begin + chunk));
+  }
+}
 
 /** How long an idle thread polls for work before it sleeps (ms). */
 export const SPIN_MS = 2;
@@ -38,8 +55,9 @@ export class ThreadPool {
   }
 
   /**
-   * Runs region `fn` (index into the pool's names) over iterations [0, extent) split
-   * evenly among the threads; `own` runs the main thread's share (begin, end, tws).
+   * Runs region `fn` (index into the pool's names) over iterations [0, extent), which
+   * the threads take chunk by chunk from a shared counter (dynamic scheduling: a worker
+   * woken late does less); `own` runs a chunk on the main thread (begin, end, tws).
    */
   run(fn: number, args: readonly number[], extent: number, twsBase: number, twsStride: number, own: (begin: number, end: number, tws: number) => void): void {
     const ctl = this.ctl;
@@ -51,10 +69,10 @@ export class ThreadPool {
     ctl[CTL.twsBase] = twsBase;
     ctl[CTL.twsStride] = twsStride;
     Atomics.store(ctl, CTL.done, 0);
+    Atomics.store(ctl, CTL.next, 0);
     Atomics.add(ctl, CTL.generation, 1);
     Atomics.notify(ctl, CTL.generation);
-    const chunk = Math.ceil(extent / n);
-    if (chunk > 0) own(0, Math.min(extent, chunk), twsBase);
+    runChunks(ctl, extent, chunkSize(extent, n), (b, e) => own(b, e, twsBase));
     const spinUntil = performance.now() + SPIN_MS;
     while (Atomics.load(ctl, CTL.done) < n - 1 && performance.now() < spinUntil) { /* spin */ }
     let d: number;

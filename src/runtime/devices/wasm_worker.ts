@@ -1,7 +1,7 @@
 /** A thread of the wasm thread pool (see thread_pool.ts): waits for jobs and runs its share. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { halfIntrinsics, mathIntrinsics } from '../math.js';
-import { CTL, SPIN_MS } from './thread_pool.js';
+import { CTL, SPIN_MS, chunkSize, runChunks } from './thread_pool.js';
 
 interface Init {
   module: WebAssembly.Module;
@@ -29,10 +29,8 @@ for (;;) {
   const n = ctl[CTL.threads]!;
   const extent = ctl[CTL.extent]!;
   const args = Array.from(ctl.subarray(CTL.args, CTL.args + ctl[CTL.nargs]!));
-  const chunk = Math.ceil(extent / n);
-  const begin = tid * chunk;
-  const end = Math.min(extent, begin + chunk);
-  if (begin < end) regions[fn]!(...args, begin, end, ctl[CTL.twsBase]! + tid * ctl[CTL.twsStride]!);
+  const tws = ctl[CTL.twsBase]! + tid * ctl[CTL.twsStride]!;
+  runChunks(ctl, extent, chunkSize(extent, n), (begin, end) => regions[fn]!(...args, begin, end, tws));
   Atomics.add(ctl, CTL.done, 1);
   Atomics.notify(ctl, CTL.done);
 }
