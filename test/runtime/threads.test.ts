@@ -5,6 +5,7 @@ import { InferenceSession } from '../../src/index.js';
 import { loadTestCase } from '../../src/frontend/onnx/testcase.js';
 import { compareTensors } from '../../src/check.js';
 import { compile } from '../../src/driver.js';
+import { CTL, chunkSize, runChunks } from '../../src/runtime/devices/thread_pool.js';
 
 test('kernels with parallel loops run on 2 threads with the same results', async () => {
   const tc = loadTestCase(join('models', 'squeezenet1_1'));
@@ -25,4 +26,15 @@ test('kernels with parallel loops run on 2 threads with the same results', async
   } finally {
     s2.release();
   }
+});
+
+test('parallel loops are cut into chunks taken from a shared counter, each iteration exactly once', () => {
+  const ctl = new Int32Array(new SharedArrayBuffer(CTL.size * 4));
+  assert.equal(chunkSize(4, 2), 1);
+  assert.equal(chunkSize(100, 2), 13);
+  const seen: number[] = [];
+  runChunks(ctl, 10, 3, (b, e) => { for (let i = b; i < e; i++) seen.push(i); });
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  // The counter is spent: a late thread finds nothing left.
+  runChunks(ctl, 10, 3, () => assert.fail('no chunk should remain'));
 });
