@@ -7,6 +7,7 @@ import { Tensor } from '../runtime/tensor.js';
 import type { TargetName } from '../runtime/executable.js';
 import { Executor } from '../runtime/executor.js';
 import { deserializeExecutable, serializeExecutable } from '../runtime/artifact.js';
+import type { Executable } from '../runtime/executable.js';
 import { decodeTensor, encodeTensor } from '../frontend/onnx/proto.js';
 import { type CompileOptions, compile } from '../driver.js';
 import { DEFAULT_OPT_LEVEL, MAX_OPT_LEVEL } from '../transform/pipeline.js';
@@ -70,6 +71,11 @@ function fmtBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
+/** Planned activation memory; a dynamic batch adds its per-sample part. */
+function activations(exe: Executable): string {
+  return `${fmtBytes(exe.activationBytes)}${exe.batch ? ` + ${fmtBytes(exe.batch.sampleBytes)} per sample of dynamic dim '${exe.batch.dim}'` : ''}`;
+}
+
 function summarize(t: Tensor): string {
   const n = Math.min(t.size, 6);
   const head = Array.from(t.data.subarray(0, n) as ArrayLike<number | bigint>, (x) => (typeof x === 'number' ? +x.toPrecision(6) : x)).join(', ');
@@ -116,9 +122,9 @@ withCompileOptions(program
     const out = exec.run(feeds);
     const runMs = performance.now() - t1;
     if (compiled) {
-      console.log(`compiled ${compiled.sourceNodes} ONNX nodes into ${compiled.kernels.length} kernels for ${opts.target} in ${compileMs.toFixed(0)} ms; planned activation memory ${fmtBytes(executable.activationBytes)}`);
+      console.log(`compiled ${compiled.sourceNodes} ONNX nodes into ${compiled.kernels.length} kernels for ${opts.target} in ${compileMs.toFixed(0)} ms; planned activation memory ${activations(executable)}`);
     } else {
-      console.log(`loaded ${model} (${executable.target}, ${executable.steps.length} steps) in ${compileMs.toFixed(0)} ms; planned activation memory ${fmtBytes(executable.activationBytes)}`);
+      console.log(`loaded ${model} (${executable.target}, ${executable.steps.length} steps) in ${compileMs.toFixed(0)} ms; planned activation memory ${activations(executable)}`);
     }
     console.log(`ran in ${runMs.toFixed(1)} ms`);
     exec.outputNames.forEach((n, i) => {
@@ -165,7 +171,7 @@ withCompileOptions(program
     const bytes = serializeExecutable(r.executable);
     writeFileSync(opts.output, bytes);
     console.log(`compiled ${r.sourceNodes} ONNX nodes into ${r.kernels.length} ${opts.target} kernels in ${(performance.now() - t0).toFixed(0)} ms`);
-    console.log(`wrote ${opts.output} (${fmtBytes(bytes.byteLength)}; planned activations ${fmtBytes(r.executable.activationBytes)})`);
+    console.log(`wrote ${opts.output} (${fmtBytes(bytes.byteLength)}; planned activations ${activations(r.executable)})`);
   });
 
 withCompileOptions(program
@@ -219,8 +225,8 @@ withCompileOptions(program
       if (opts.loops) console.log(printPrimFunc(k.scheduled).replace(/^/gm, '      '));
     });
     const exe = r.executable;
-    const perSample = exe.batch ? ` + ${fmtBytes(exe.batch.sampleBytes)} per sample of dynamic dim '${exe.batch.dim}' (kernels generated for one sample)` : '';
-    console.log(`total ${(total / 1e9).toFixed(3)} GFLOP${exe.batch ? ' per sample' : ''}; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${fmtBytes(exe.activationBytes)}${perSample}, workspace ${fmtBytes(exe.workspaceBytes)}`);
+    const generated = exe.batch ? ' (kernels generated for one sample)' : '';
+    console.log(`total ${(total / 1e9).toFixed(3)} GFLOP${exe.batch ? ' per sample' : ''}; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${activations(exe)}${generated}, workspace ${fmtBytes(exe.workspaceBytes)}`);
     console.log(`passes: ${r.passTimings.map((t) => `${t.pass} ${t.ms.toFixed(0)}ms (${t.nodesBefore}->${t.nodesAfter})`).join(', ') || 'none'}`);
     console.log(`${r.sourceNodes} nodes -> ${r.kernels.length} kernels`);
   });
