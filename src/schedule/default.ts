@@ -361,7 +361,7 @@ function estimateWork(s: Stmt): number {
 
 /**
  * Vectorizes elementwise and injective nests: an innermost loop over the block's last
- * iterator, extent a multiple of 4 (at least 8), is split into 4 lanes; codegen emits one
+ * iterator, extent a multiple of 4 (a blocked layout's 4 lanes too), is split into 4 lanes; codegen emits one
  * SIMD step where the body allows, else the 4 lanes one after the other.
  */
 function vectorizeInjective(sch: Schedule): void {
@@ -371,7 +371,7 @@ function vectorizeInjective(sch: Schedule): void {
     const loops = sch.getLoops(name);
     const inner = loops[loops.length - 1];
     const last = block.bindings[block.bindings.length - 1];
-    if (!inner || inner.body !== block || inner.forKind !== 'serial' || inner.extent % LANES !== 0 || inner.extent < 2 * LANES) continue;
+    if (!inner || inner.body !== block || inner.forKind !== 'serial' || inner.extent % LANES !== 0) continue;
     if (!last || last.kind !== 'var' || last.id !== inner.loopVar.id) continue;
     const [, lanes] = sch.split(inner.loopVar.name, [-1, LANES]);
     sch.vectorize(lanes!);

@@ -562,6 +562,19 @@ class KernelEmitter {
         f.op(`f32x4.${e.op}` as PlainOp);
         return;
       }
+      case 'select':
+        // The condition is lane-invariant (vectorizable checked it); only the chosen side is
+        // evaluated, so a guarded load never reads out of bounds.
+        this.expr(e.cond);
+        f.if_('v128');
+        this.forgetSplats();
+        this.vexpr(e.t, lane);
+        f.else_();
+        this.forgetSplats();
+        this.vexpr(e.f, lane);
+        f.end();
+        this.forgetSplats();
+        return;
       case 'call':
         this.vexpr(e.args[0]!, lane);
         if (VECTOR_MATH.has(e.fn)) f.call(this.imports.vector(e.fn));

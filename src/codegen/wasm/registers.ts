@@ -8,7 +8,8 @@
  * 4 lanes at index `c + lane` with c a multiple of 4 (each group of 4 becomes a v128
  * local). A vectorized loop of 4 lanes is emitted as SIMD when its body is stores of
  * float32 values built from +, -, *, /, min, max, sqrt/abs/neg/floor/ceil/trunc/round,
- * float constants and loads that are lane-invariant or lane-contiguous.
+ * selects on a lane-invariant condition, float constants and loads that are
+ * lane-invariant or lane-contiguous.
  */
 import { type Buffer, type Expr, constValue, visitExpr } from '../../ir/expr.js';
 import type { Stmt } from '../../tir/stmt.js';
@@ -109,6 +110,8 @@ export function vectorizable(body: Stmt, lane: number, isVectorLocal: (b: Buffer
         if (isScalarLocal(e.buffer)) return false;
         return coefficientOf(e.indices[0]!, lane) === 1;
       case 'binary': return VECTOR_BINARY.has(e.op) && laneOk(e.a) && laneOk(e.b);
+      // A lane-invariant condition picks a whole vector (a padding stage's bounds check).
+      case 'select': return !mentionsLane(e.cond, lane, isVectorLocal) && laneOk(e.t) && laneOk(e.f);
       case 'call': return (VECTOR_CALLS.has(e.fn) || VECTOR_MATH.has(e.fn)) && e.args.length === 1 && laneOk(e.args[0]!);
       default: return false;
     }
