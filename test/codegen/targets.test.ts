@@ -142,3 +142,29 @@ test('exp, erf, tanh and sigmoid compiled into the wasm module (f64 scalar and f
     });
   }
 });
+
+test('a blocked padding stage (select on a lane-invariant bound, load inside) runs as SIMD and never reads outside its input', async () => {
+  const { vectorizable } = await import('../../src/codegen/wasm/registers.js');
+  // X[C, H, 4] padded by one row on each side: the condition depends on the row, not the lane.
+  const C = 3, H = 5;
+  const X = placeholder([C, H, 4], 'float32', 'X');
+  const P = compute([C, H + 2, 4], (c, h, l) => select(and(compare('ge', h!, int(1)), compare('lt', h!, int(H + 1))), X.at(c!, sub(h!, int(1)), l!), float(0)), 'P');
+  const func = lowerTe('pad', [X], [P]);
+  let vectorLoops = 0;
+  const visit = (s: import('../../src/tir/stmt.js').Stmt): void => {
+    if (s.kind === 'for') {
+      if (s.forKind === 'vectorized' && vectorizable(s.body, s.loopVar.id, () => false, () => false)) vectorLoops++;
+      visit(s.body);
+    } else if (s.kind === 'seq') s.stmts.forEach(visit);
+    else if (s.kind === 'allocate') visit(s.body);
+  };
+  visit(func.body);
+  assert.equal(vectorLoops, 1, printPrimFunc(func));
+  await onBoth(func, () => [Float32Array.from({ length: C * H * 4 }, (_, i) => i + 1), new Float32Array(C * (H + 2) * 4)], (args, target) => {
+    const [x, p] = args as [Float32Array, Float32Array];
+    for (let c = 0; c < C; c++) for (let h = 0; h < H + 2; h++) for (let l = 0; l < 4; l++) {
+      const want = h >= 1 && h <= H ? x[(c * H + h - 1) * 4 + l]! : 0;
+      assert.equal(p[(c * (H + 2) + h) * 4 + l], want, `${target} P[${c}, ${h}, ${l}]`);
+    }
+  });
+});
