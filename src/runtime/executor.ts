@@ -9,7 +9,7 @@ import { layoutAtBatch } from './batch.js';
 import { Tensor, shapeSize } from './tensor.js';
 import type { Device, DeviceOptions, LoadedProgram } from './devices/device.js';
 import { jsDevice, loadJsProgram } from './devices/js.js';
-import { wasmDevice } from './devices/wasm.js';
+import { loadWasmProgramSync, wasmDevice } from './devices/wasm.js';
 
 const DEVICES: Record<TargetName, Device> = { js: jsDevice, wasm: wasmDevice };
 
@@ -44,10 +44,12 @@ export class Executor {
     this.program.dispose?.();
   }
 
-  /** Loads a js-target executable without awaiting (used where the caller is synchronous). */
+  /**
+   * Loads an executable without awaiting, on one thread (used where the caller is
+   * synchronous; wasm compiles synchronously, which browsers allow only for small modules).
+   */
   static loadSync(exe: Executable): Executor {
-    if (exe.target !== 'js') throw new Error(`only js executables load synchronously, got ${exe.target}`);
-    return new Executor(exe, loadJsProgram(exe));
+    return new Executor(exe, exe.target === 'js' ? loadJsProgram(exe) : loadWasmProgramSync(exe));
   }
 
   get inputNames(): string[] {

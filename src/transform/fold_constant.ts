@@ -1,8 +1,10 @@
 /**
  * FoldConstant: a node whose inputs are all constants is evaluated at compile time,
- * with the compiler's own generated code (the node is built for the js target and
- * run by the runtime), and its outputs become constants. Shape subgraphs and weight
- * arithmetic left by SimplifyInference fold this way.
+ * with the compiler's own generated code (the node is built and run by the runtime),
+ * and its outputs become constants. Shape subgraphs, weight arithmetic left by
+ * SimplifyInference and weight re-layouts or transforms (Winograd) fold this way. Small
+ * nodes run on the js target (exact int64, double-precision arithmetic); a float32 node
+ * with a large output runs on wasm, tens of times faster, in float32 like the model.
  */
 import { Tensor } from '../runtime/tensor.js';
 import { Executor } from '../runtime/executor.js';
@@ -41,9 +43,16 @@ export function evaluateNode(n: Node, inputs: readonly (Tensor | null)[]): Tenso
     name: `fold_${n.op}`, inputs: [], outputs: n.outputs, outputNames: n.outputs.map((o) => o.name),
     nodes: [n], constants,
   };
-  const exe = build(sub, { target: 'js' }).executable;
-  const out = Executor.loadSync(exe).run({});
+  const out = Executor.loadSync(build(sub, { target: foldTarget(n) }).executable).run({});
   return n.outputs.map((o) => out[o.name]!);
+}
+
+/** Output elements from which a float32 node is evaluated on the wasm target. */
+const WASM_FOLD_ELEMENTS = 1 << 16;
+
+function foldTarget(n: Node): 'js' | 'wasm' {
+  const big = n.outputs.every((o) => o.type.dtype === 'float32') && n.outputs.some((o) => (o.type.shape as number[]).reduce((a, d) => a * d, 1) >= WASM_FOLD_ELEMENTS);
+  return big ? 'wasm' : 'js';
 }
 
 /** Whether a node may be evaluated at compile time once its inputs are constants. */

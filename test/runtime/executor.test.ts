@@ -108,3 +108,10 @@ test('artifacts keep the wasm module\'s thread regions and flags', () => {
   assert.equal(back.module.sharedMemory, exe.module.sharedMemory);
   assert.equal(back.threads, 2);
 });
+
+test('wasm executables also load synchronously (one thread), as constant folding uses them', () => {
+  const ex = Executor.loadSync(compile(model, { target: 'wasm', fma: false }).executable);
+  const r = ex.run({ x });
+  assert.deepEqual([...r.out!.data], expectOut);
+  assert.deepEqual([...r.y!.data], expectY);
+});

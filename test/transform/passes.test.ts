@@ -343,3 +343,22 @@ test('a conv on a plain 3-channel input writes blocked output directly (ConvNCHW
     got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
   }
 });
+
+test('FoldConstant evaluates large float32 nodes on wasm with the same result as on js', () => {
+  const b = new GraphBuilder('g');
+  const w = b.constant(new Tensor('float32', rand(256 * 300, 71), [256, 300]));
+  const [t] = b.op('Transpose', [w], { perm: [1, 0] });
+  const [e] = b.op('Exp', [t!]);
+  const x = b.input('x', f32([300, 256]));
+  const [y] = b.op('Add', [x, e!]);
+  b.output(y!, 'out');
+  const g = b.build();
+  const folded = foldConstants(foldConstants(g));
+  assert.deepEqual(folded.nodes.map((n) => n.op), ['Add'], 'Transpose and Exp fold into one constant');
+  const c = folded.constants.get(folded.nodes[0]!.inputs[1]!)!;
+  const src = g.constants.get(w)!;
+  for (const [i, j] of [[0, 0], [17, 201], [299, 255]] as const) {
+    const want = Math.fround(Math.exp(Number(src.data[j * 300 + i])));
+    assert.ok(Math.abs(Number(c.data[i * 256 + j]) - want) <= 1e-6 * want, `exp(W^T)[${i}, ${j}]`);
+  }
+});

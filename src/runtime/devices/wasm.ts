@@ -7,40 +7,81 @@
  */
 import type { Executable } from '../executable.js';
 import { halfIntrinsics, mathIntrinsics } from '../math.js';
-import type { Device, DeviceOptions } from './device.js';
+import type { Device, DeviceOptions, LoadedProgram } from './device.js';
+import type { ThreadPool } from './thread_pool.js';
 
 const PAGE = 65536;
 /** The wasm32 limit: 4 GiB. */
 const MAX_PAGES = 65536;
 
-export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = {}) => {
-  const mod = exe.module;
-  if (mod.kind !== 'wasm') throw new Error(`wasm device cannot run a ${mod.kind} module`);
-  const threads = Math.max(1, Math.min(opts.threads ?? exe.threads, exe.threads));
+interface Setup {
+  readonly memory: WebAssembly.Memory;
+  readonly bytes: Uint8Array;
+}
+
+function wasmModule(exe: Executable): Extract<Executable['module'], { kind: 'wasm' }> {
+  if (exe.module.kind !== 'wasm') throw new Error(`wasm device cannot run a ${exe.module.kind} module`);
+  return exe.module;
+}
+
+/** The arena memory (constants copied in) for an executable. */
+function setup(exe: Executable): Setup {
+  const mod = wasmModule(exe);
   const pages = Math.max(1, Math.ceil(exe.arenaBytes / PAGE));
   // A dynamic-batch arena grows with the batch size (a shared memory needs its maximum up front).
   const maximum = exe.batch ? MAX_PAGES : pages;
   const memory = new WebAssembly.Memory(mod.sharedMemory ? { initial: pages, maximum, shared: true } : { initial: pages, maximum });
   new Uint8Array(memory.buffer).set(exe.constants, 0);
+  return { memory, bytes: mod.bytes };
+}
+
+function compileError(exe: Executable, e: unknown): Error {
+  return wasmModule(exe).relaxedSimd
+    ? new Error(`this engine cannot compile the kernels: they use relaxed SIMD (compile with fma: false for engines without it): ${(e as Error).message}`)
+    : (e as Error);
+}
+
+const imports = (memory: WebAssembly.Memory): WebAssembly.Imports => ({ env: { memory }, math: { ...mathIntrinsics, ...halfIntrinsics } });
+
+export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = {}) => {
+  const threads = Math.max(1, Math.min(opts.threads ?? exe.threads, exe.threads));
+  const { memory, bytes } = setup(exe);
   let compiled: WebAssembly.Module;
   try {
-    compiled = await WebAssembly.compile(mod.bytes as Uint8Array<ArrayBuffer>);
+    compiled = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
-    if (mod.relaxedSimd) {
-      throw new Error(`this engine cannot compile the kernels: they use relaxed SIMD (compile with fma: false for engines without it): ${(e as Error).message}`);
-    }
-    throw e;
+    throw compileError(exe, e);
   }
-  const instance = await WebAssembly.instantiate(compiled, { env: { memory }, math: { ...mathIntrinsics, ...halfIntrinsics } });
+  const instance = await WebAssembly.instantiate(compiled, imports(memory));
+  const regions = wasmModule(exe).regions ?? {};
+  const parallel = threads > 1 && Object.keys(regions).length > 0;
+  const names = Object.values(regions).flatMap((r) => r.regions.map((x) => x.fn));
+  const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names) : undefined;
+  return program(exe, memory, instance, pool, names);
+};
+
+/**
+ * Loads a wasm executable synchronously, on one thread (for the compiler's own use in
+ * Node, e.g. evaluating constants; browsers limit synchronous compilation).
+ */
+export function loadWasmProgramSync(exe: Executable): LoadedProgram {
+  const { memory, bytes } = setup(exe);
+  let compiled: WebAssembly.Module;
+  try {
+    compiled = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw compileError(exe, e);
+  }
+  return program(exe, memory, new WebAssembly.Instance(compiled, imports(memory)), undefined, []);
+}
+
+function program(exe: Executable, memory: WebAssembly.Memory, instance: WebAssembly.Instance, pool: ThreadPool | undefined, names: readonly string[]): LoadedProgram {
   const fn = (name: string): ((...a: number[]) => void) => {
     const f = instance.exports[name];
     if (typeof f !== 'function') throw new Error(`executable step calls kernel ${name}, which the module does not export`);
     return f as (...a: number[]) => void;
   };
-  const regions = mod.regions ?? {};
-  const parallel = threads > 1 && Object.keys(regions).length > 0;
-  const names = Object.values(regions).flatMap((r) => r.regions.map((x) => x.fn));
-  const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names) : undefined;
+  const regions = wasmModule(exe).regions ?? {};
   const bind = (layout: Executable): (() => void)[] => {
     const need = Math.ceil(layout.arenaBytes / PAGE) - memory.buffer.byteLength / PAGE;
     if (need > 0) memory.grow(need);
@@ -63,4 +104,4 @@ export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = 
     };
   };
   return { arena: () => memory.buffer as ArrayBuffer, bind, dispose: () => pool?.dispose() };
-};
+}
