@@ -683,8 +683,9 @@ function removeAt<T>(idx: readonly T[], axis: number): T[] {
 
 /**
  * Softmax / LogSoftmax over one axis (opset-13 semantics): a max reduction, a
- * sum-of-exp reduction, and an elementwise output. Pattern opaque (two chained
- * reductions plus a broadcast epilogue do not fit any simpler kind).
+ * sum-of-exp reduction, and an elementwise output (Softmax keeps exp(x - max) in a stage
+ * of its own, so each exp is computed once). Pattern opaque (two chained reductions plus a
+ * broadcast epilogue do not fit any simpler kind).
  */
 for (const name of ['Softmax', 'LogSoftmax'] as const) {
   registerOp({
@@ -705,11 +706,17 @@ for (const name of ['Softmax', 'LogSoftmax'] as const) {
       const k1 = reduceAxis(extent, 'k');
       const mx = compute(red, (...ri) => maxReduce(x!.at(...insertAt(ri, axis, k1.var)), [k1]), `${name}_max`);
       const k2 = reduceAxis(extent, 'k');
+      if (name === 'Softmax') {
+        // exp(x - max) once, kept in its own stage, then summed and normalized.
+        const e = compute(shape, (...idx) => call('exp', [sub(x!.at(...idx), mx.at(...removeAt(idx, axis)))]), 'Softmax_exp', { materialize: true });
+        const se = compute(red, (...ri) => sum(e.at(...insertAt(ri, axis, k2.var)), [k2]), 'Softmax_sum');
+        return [compute(shape, (...idx) => div(e.at(...idx), se.at(...removeAt(idx, axis))), name)];
+      }
+      // LogSoftmax: x - max - log(sum exp(x - max)).
       const se = compute(red, (...ri) => sum(call('exp', [sub(x!.at(...insertAt(ri, axis, k2.var)), mx.at(...ri))]), [k2]), `${name}_sum`);
       return [compute(shape, (...idx) => {
         const ri = removeAt(idx, axis);
-        const shifted = sub(x!.at(...idx), mx.at(...ri));
-        return name === 'Softmax' ? div(call('exp', [shifted]), se.at(...ri)) : sub(shifted, call('log', [se.at(...ri)]));
+        return sub(sub(x!.at(...idx), mx.at(...ri)), call('log', [se.at(...ri)]));
       }, name)];
     },
   });
