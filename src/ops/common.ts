@@ -3,7 +3,7 @@ import type { DType } from '../runtime/dtype.js';
 import type { Attrs, Dim, TensorType } from '../graph/ir.js';
 import { type Expr, floordiv, floormod, int } from '../ir/expr.js';
 import type { Tensor as TeTensor } from '../te/tensor.js';
-import { OpError } from './registry.js';
+import { OpError, attrInt } from './registry.js';
 
 export const FLOAT_TYPES: readonly DType[] = ['float32', 'float64', 'float16'];
 export const INT_TYPES: readonly DType[] = ['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64'];
@@ -108,4 +108,16 @@ export function attrDims(attrs: Attrs, name: string): Dim[] {
 /** A shape for error messages: `[1, 3, batch]`. */
 export function fmt(shape: readonly (Dim | string)[]): string {
   return `[${shape.join(', ')}]`;
+}
+
+/**
+ * The shape rule of ops normalizing along one axis (Softmax, LogSoftmax, Hardmax): a float
+ * tensor of rank >= 1, a valid `axis` (default -1), output typed like the input.
+ */
+export function alongAxisType(inputs: readonly (TensorType | null)[], attrs: Attrs): TensorType[] {
+  const [x] = checkArity(inputs, 1);
+  checkDType(x!, FLOAT_TYPES);
+  if (x!.shape.length === 0) throw new OpError('input must have rank >= 1');
+  normAxis(attrInt(attrs, 'axis', -1), x!.shape.length);
+  return [x!];
 }

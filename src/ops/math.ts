@@ -29,7 +29,7 @@ import {
 import { type UnaryDef, registerUnaryOps } from './elemwise.js';
 import { OpError, attrFloat, attrInt, attrInts, attrString, registerOp } from './registry.js';
 import {
-  FLOAT_TYPES, NUMERIC_TYPES, broadcastRead, broadcastShapes, checkArity, checkDType, checkSameDType, normAxis, dimsCompatible, fmt
+  FLOAT_TYPES, NUMERIC_TYPES, alongAxisType, broadcastRead, broadcastShapes, checkArity, checkDType, checkSameDType, normAxis, dimsCompatible, fmt
 } from './common.js';
 
 const c = (v: number, like: Expr): Expr => constant(v, like.dtype);
@@ -260,13 +260,7 @@ for (const [name, which] of [['ArgMax', 'max'], ['ArgMin', 'min']] as const) {
 registerOp({
   name: 'Hardmax',
   pattern: 'opaque',
-  inferTypes(inputs, attrs) {
-    const [x] = checkArity(inputs, 1);
-    checkDType(x!, FLOAT_TYPES);
-    if (x!.shape.length === 0) throw new OpError('input must have rank >= 1');
-    normAxis(attrInt(attrs, 'axis', -1), x!.shape.length);
-    return [x!];
-  },
+  inferTypes: alongAxisType,
   compute([x], attrs, [out]) {
     const shape = out!.shape as number[];
     const axis = normAxis(attrInt(attrs, 'axis', -1), shape.length);

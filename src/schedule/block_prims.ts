@@ -6,7 +6,7 @@ import { type Buffer, type Expr, type Var, load, makeBuffer, mapExpr, substitute
 import {
   type Block, type BlockIterVar, type For, type PrimFunc, type Stmt, type Store, collectBlocks, loop, mapStmt, mapStmtExprs, seq, store, visitStmt,
 } from '../tir/stmt.js';
-import { toLinear, fromLinear } from '../tir/arith.js';
+import { affineCombine, fromLinear, toLinear } from '../tir/arith.js';
 import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, usesVars } from './state.js';
 
 /** The outermost statement of the loop nest that holds only `block` (the block itself if none). */
@@ -225,7 +225,7 @@ export function cacheWrite(f: PrimFunc, name: string, loopName: string): { func:
   const perm = depthOf.map((_, d) => d).sort((a, b) => depthOf[a]! - depthOf[b]! || a - b);
   const local = makeBuffer(`${out.name}_local`, out.dtype, perm.map((d) => localExtent[d]!), 'local');
   // Inside the block: out[v] → local[v - outer(v)] (dims permuted).
-  const localIdx = perm.map((d) => fromLinear(subtract(block.iterVars[spatialIdx[d]!]!.var, outerPart[d]!)));
+  const localIdx = perm.map((d) => affineCombine(block.iterVars[spatialIdx[d]!]!.var, outerPart[d]!, 'sub'));
   const retarget = (s: Stmt): Stmt => mapStmtExprs(mapStmt(s, (x) => (x.kind === 'store' && x.buffer === out ? store(local, localIdx, rewriteLoads(x.value)) : undefined)), rewriteLoads);
   function rewriteLoads(e: Expr): Expr {
     return mapExpr(e, (x) => (x.kind === 'load' && x.buffer === out ? load(local, localIdx) : undefined));
@@ -242,8 +242,8 @@ export function cacheWrite(f: PrimFunc, name: string, loopName: string): { func:
   const wbName = `${name}_wb`;
   const wb: Block = {
     kind: 'block', name: wbName, iterVars: wIters,
-    bindings: outerPart.map((o, d) => fromLinear(addLinear(o, wVars[d]!))),
-    body: store(out, wIters.map((w) => w.var), load(local, perm.map((d) => fromLinear(subtract(wIters[d]!.var, outerPart[d]!))))),
+    bindings: outerPart.map((o, d) => affineCombine(o, wVars[d]!, 'add')),
+    body: store(out, wIters.map((w) => w.var), load(local, perm.map((d) => affineCombine(wIters[d]!.var, outerPart[d]!, 'sub')))),
     reads: [local], writes: [out],
   };
   let wbNest: Stmt = wb;
@@ -260,21 +260,3 @@ function simpleStoreOrUpdate(block: Block, fail: Fail): Store {
   if (block.body.kind !== 'store') fail(`block ${block.name}: its body is not a single store`);
   return block.body as Store;
 }
-
-function subtract(v: Var, e: Expr): { terms: Map<number, { v: Var; c: number }>; constant: number } {
-  const l = toLinear(e)!;
-  const terms = new Map<number, { v: Var; c: number }>();
-  for (const [id, t] of l.terms) terms.set(id, { v: t.v, c: -t.c });
-  const c = (terms.get(v.id)?.c ?? 0) + 1;
-  if (c === 0) terms.delete(v.id);
-  else terms.set(v.id, { v, c });
-  return { terms, constant: -l.constant };
-}
-
-function addLinear(e: Expr, v: Var): { terms: Map<number, { v: Var; c: number }>; constant: number } {
-  const l = toLinear(e)!;
-  const terms = new Map(l.terms);
-  terms.set(v.id, { v, c: (terms.get(v.id)?.c ?? 0) + 1 });
-  return { terms, constant: l.constant };
-}
-

@@ -9,7 +9,7 @@
  */
 import { type Buffer, type Expr, type Var, load, makeBuffer, mapExpr, substitute, variable, visitExpr } from '../ir/expr.js';
 import { type Block, type BlockIterVar, type For, type PrimFunc, type Stmt, collectBlocks, loop, mapStmt, seq, store, visitStmt } from '../tir/stmt.js';
-import { fromLinear, toLinear } from '../tir/arith.js';
+import { affineCombine, fromLinear, toLinear } from '../tir/arith.js';
 import { nestRoot } from './block_prims.js';
 import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove } from './state.js';
 
@@ -98,12 +98,6 @@ function freshNest(f: PrimFunc, prefix: string, extent: readonly number[], body:
   return s;
 }
 
-/** `base + v` as an affine expression. */
-function offsetBy(base: Expr, v: Var): Expr {
-  const l = toLinear(base)!;
-  return fromLinear({ terms: new Map([...l.terms, [v.id, { v, c: 1 }]]), constant: l.constant });
-}
-
 /**
  * cache_read: at the start of each iteration of loop `loopName`, copies the region of
  * `bufferName` that the blocks inside read into a new scratch buffer, and makes those
@@ -126,7 +120,7 @@ export function cacheRead(f: PrimFunc, loopName: string, bufferName: string): { 
   if (collectBlocks(f.body).some((b) => b.name === name)) fail(`block name ${name} already exists`);
   const copy = freshNest(f, `${name}_ax`, region.extent, (vars) => {
     const iters: BlockIterVar[] = region.extent.map((e, d) => ({ var: variable(`${name}_v${d}`), extent: e, type: 'spatial' }));
-    const src = iters.map((iv, d) => offsetBy(region.base[d]!, iv.var));
+    const src = iters.map((iv, d) => affineCombine(region.base[d]!, iv.var, 'add'));
     const block: Block = {
       kind: 'block', name, iterVars: iters, bindings: vars,
       body: store(cache, iters.map((iv) => iv.var), load(buf, src)), reads: [buf], writes: [cache],
@@ -135,7 +129,7 @@ export function cacheRead(f: PrimFunc, loopName: string, bufferName: string): { 
   });
   // Readers: buf[idx] → cache[idx - base].
   const retarget = (e: Expr): Expr => mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buf
-    ? load(cache, x.indices.map((i, d) => fromLinear(minus(retarget(i), region.base[d]!))))
+    ? load(cache, x.indices.map((i, d) => affineCombine(retarget(i), region.base[d]!, 'sub')))
     : undefined));
   const rewritten = new Map<Block, Block>(readers.map((b) => [b, {
     ...b, reads: b.reads.map((r) => (r === buf ? cache : r)),
@@ -145,19 +139,6 @@ export function cacheRead(f: PrimFunc, loopName: string, bufferName: string): { 
   const withReaders = mapStmt(at.body, (s) => (s.kind === 'block' ? rewritten.get(s) : undefined));
   const body = mapStmt(f.body, (s) => (s === at ? { ...at, body: { kind: 'allocate', buffer: cache, body: seq([copy, withReaders]) } } : undefined));
   return { func: { ...f, body }, block: name };
-}
-
-function minus(a: Expr, b: Expr): { terms: Map<number, { v: Var; c: number }>; constant: number } {
-  const la = toLinear(a);
-  const lb = toLinear(b)!;
-  if (!la) throw new Error('unreachable: region indices are affine');
-  const terms = new Map(la.terms);
-  for (const [id, t] of lb.terms) {
-    const c = (terms.get(id)?.c ?? 0) - t.c;
-    if (c === 0) terms.delete(id);
-    else terms.set(id, { v: t.v, c });
-  }
-  return { terms, constant: la.constant - lb.constant };
 }
 
 /**
@@ -187,7 +168,7 @@ export function computeAt(f: PrimFunc, blockName: string, loopName: string): Pri
   if (readers.some((b) => all.indexOf(b) < order)) fail(`block ${blockName} comes after a reader`);
   const region = regionOf(f, at, buf, readers.flatMap((b) => loadsOf(b, buf)), fail);
   const root = nestRoot(f, producer, fail);
-  const nest = freshNest(f, `${blockName}_at`, region.extent, (vars) => ({ ...producer, bindings: region.base.map((b, d) => offsetBy(b, vars[d]!)) }));
+  const nest = freshNest(f, `${blockName}_at`, region.extent, (vars) => ({ ...producer, bindings: region.base.map((b, d) => affineCombine(b, vars[d]!, 'add')) }));
   const body = mapStmt(f.body, (s) => (s === root ? seq([]) : s === at ? { ...at, body: seq([nest, at.body]) } : undefined));
   return { ...f, body };
 }

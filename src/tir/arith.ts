@@ -57,6 +57,13 @@ function scale(a: Linear, k: number): Linear {
   return { terms, constant: a.constant * k };
 }
 
+/** a + b or a - b of affine int32 expressions, canonical (throws if either is not affine). */
+export function affineCombine(a: Expr, b: Expr, op: 'add' | 'sub'): Expr {
+  const la = toLinear(a), lb = toLinear(b);
+  if (!la || !lb) throw new Error('affineCombine: operands must be affine');
+  return fromLinear(combine(la, lb, op === 'add' ? 1 : -1));
+}
+
 /** Rebuilds a canonical expression: terms ordered by decreasing coefficient, then the constant. */
 export function fromLinear(l: Linear): Expr {
   const terms = [...l.terms.values()].sort((x, y) => y.c - x.c || x.v.id - y.v.id);
