@@ -9,7 +9,7 @@
  *   spatial axis along which every operand load is lane-invariant or contiguous; the row
  *   axis one that the lane-varying loads do not use (their loads then serve every row);
  *   a block axis one that only the lane-varying loads use (a conv's channel blocks). Tile
- *   sizes maximize multiply-adds per load within REGISTERS accumulators. Accumulators
+ *   sizes maximize multiply-adds per load with accumulators and operands within VREGS registers. Accumulators
  *   live in a local tile (cache_write) under the tile's outer loops (column outside row,
  *   so a column panel stays in cache), the init is decomposed before the reduce loops,
  *   rows/blocks/vector groups are unrolled, lanes vectorized, and elementwise consumers
@@ -29,15 +29,19 @@ import { collectBlocks } from '../tir/stmt.js';
 import { Schedule } from './schedule.js';
 
 const LANES = 4;
-/** Accumulator registers a tile may use (x86-64 has 16 vector registers; leave room for operands). */
-const REGISTERS = 12;
+/**
+ * Vector registers a tile's innermost loop body may keep live: x86-64 has 16, V8 reserves one
+ * (xmm15) as scratch. A tile of r rows × c vector columns holds r·c accumulators, and each
+ * round of its multiply-adds loads r + c operands (splats and vectors). V8's optimizing
+ * compiler keeps wasm loads in program order but places arithmetic late, so all loads of
+ * a loop body are live at once: rounds·(r + c) + r·c must fit, or accumulators spill to
+ * the stack in the hot loop (measured: a 4×2 tile with 4 rounds per step ran at 37 GFLOP/s,
+ * with 1 round at 66).
+ */
+const VREGS = 15;
 /** Reduce loops this short are unrolled inside the tile's innermost reduce loop. */
 const SHORT_REDUCE = 4;
-/**
- * At most this many rounds of a tile's multiply-adds per step of its innermost reduce loop
- * (measured on ResNet-18's convs: one short loop, e.g. the 4 blocked input channels, helps;
- * bigger bodies, e.g. 12 rounds, are slower).
- */
+/** At most this many rounds of a tile's multiply-adds per step of its innermost reduce loop. */
 const UNROLL_REDUCE = 4;
 
 /** Whether a block's value guards a load with a select (a padding or boundary block). */
@@ -160,7 +164,7 @@ function tileReduction(sch: Schedule, name: string): string {
     x.indices.forEach((e) => visitExpr(e, (y) => { if (y.kind === 'var') ids.add(y.id); }));
     if (ids.has(colVar)) ids.forEach((id) => usedWithCol.add(id));
   }
-  // Tile sizes: rows × vector groups accumulators (v128 registers), at most REGISTERS.
+  // Tile sizes: rows × vector groups accumulators (v128 registers), accumulators plus one round of operands within VREGS.
   // Failing that (every lane-varying load uses every axis, e.g. a depthwise conv's input),
   // an axis that some lane-varying load does not use (its weights): each row then reads
   // its own input vector, and the weight vector serves every row.
@@ -198,7 +202,7 @@ function tileReduction(sch: Schedule, name: string): string {
     return undefined;
   })();
   const divisors = (n: number, max: number): number[] => Array.from({ length: max }, (_, k) => k + 1).filter((d) => n % d === 0);
-  const rowOptions = rowAxis === undefined ? [1] : divisors(b.iterVars[rowAxis]!.extent, REGISTERS);
+  const rowOptions = rowAxis === undefined ? [1] : divisors(b.iterVars[rowAxis]!.extent, VREGS);
   const groupOptions = va !== undefined ? divisors(colExt / LANES, 4) : [1];
   const blockOptions = blockAxis === undefined ? [1] : divisors(b.iterVars[blockAxis]!.extent, 4);
   // Maximize multiply-adds per operand load: rows·cols / (rows + cols), cols = blocks·groups vectors.
@@ -209,7 +213,7 @@ function tileReduction(sch: Schedule, name: string): string {
       for (const blocks of blockOptions) {
         const cols = groups * blocks;
         const bestCols = best.groups * best.blocks;
-        if (rows * cols > REGISTERS) continue;
+        if (rows * cols + rows + cols > VREGS) continue;
         const better = score(rows, cols) - score(best.rows, bestCols);
         if (better > 1e-9 || (Math.abs(better) <= 1e-9 && rows * cols > best.rows * bestCols)) best = { rows, groups, blocks };
       }
@@ -258,13 +262,15 @@ function tileReduction(sch: Schedule, name: string): string {
   // The longest reduce loop innermost: the tile's loop that runs the most steps in a row
   // (codegen strength-reduces the innermost loop's addresses).
   // Short reduce loops (a blocked layout's 4 input channels, a kernel's 3 taps) are unrolled
-  // inside it, up to UNROLL_REDUCE rounds, so each step of the innermost loop does several
+  // inside it, as many rounds as registers allow (VREGS, at most UNROLL_REDUCE), so each step of the innermost loop does several
   // rounds of the tile's multiply-adds.
   const longest = loops.slice(ns).reduce((a, l) => (l.extent > a.extent ? l : a)).loopVar.name;
+  const tileCols = va !== undefined ? groups * (block?.tile ?? 1) : 1;
+  const maxRounds = Math.max(1, Math.min(UNROLL_REDUCE, Math.floor((VREGS - rowTile * tileCols) / (rowTile + tileCols))));
   const short: string[] = [];
   let rounds = 1;
   for (const l of [...loops.slice(ns)].reverse()) {
-    if (l.loopVar.name === longest || l.extent > SHORT_REDUCE || rounds * l.extent > UNROLL_REDUCE) continue;
+    if (l.loopVar.name === longest || l.extent > SHORT_REDUCE || rounds * l.extent > maxRounds) continue;
     short.unshift(l.loopVar.name);
     rounds *= l.extent;
   }

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compute, placeholder, reduceAxis, sum } from '../../src/te/tensor.js';
+import { createPrimFunc } from '../../src/te/lower.js';
+import { defaultSchedule } from '../../src/schedule/default.js';
+import { add, int, mul } from '../../src/ir/expr.js';
+
+/** A pointwise conv on blocked channels: X[C/4, P, 4] · W[O/4, C, 4] → Y[O/4, P, 4]. */
+function pointwise(positions: number, outBlocks: number) {
+  const x = placeholder([16, positions, 4], 'float32', 'X');
+  const w = placeholder([outBlocks, 64, 4], 'float32', 'W');
+  const rco = reduceAxis(16, 'rco');
+  const rci = reduceAxis(4, 'rci');
+  const y = compute([outBlocks, positions, 4], (o, p, oi) =>
+    sum(mul(x.at(rco.var, p!, rci.var), w.at(o!, add(mul(rco.var, int(4)), rci.var), oi!)), [rco, rci]), 'Y');
+  return defaultSchedule(createPrimFunc('pw', [x, w], [y]));
+}
+
+function factorsOf(sch: ReturnType<typeof pointwise>, loop: string): readonly number[] | undefined {
+  for (const i of sch.trace) if (i.prim === 'split' && i.loop === loop) return i.factors;
+  return undefined;
+}
+
+test('default schedule: a register tile and its unrolled rounds fit in the vector registers', () => {
+  // 8 positions × 2 output blocks: a 4×2 tile (8 accumulators, 6 operand loads per round).
+  // Unrolling the 4 blocked input channels inside would keep 4·6 + 8 = 32 values live
+  // (V8 places a body's loads first): the rounds stay a loop outside the long reduce loop.
+  const wide = pointwise(8, 2);
+  assert.deepEqual(factorsOf(wide, 'Y_ax1'), [-1, 4]);
+  assert.ok(!wide.trace.some((i) => i.prim === 'unroll' && i.loop === 'Y_r1'), 'rci is not unrolled in a 4x2 tile');
+  // 13 positions (prime) × 2 blocks: a 1×2 tile, 3 loads per round: 4 rounds (4·3 + 2 = 14) fit.
+  const narrow = pointwise(13, 2);
+  assert.equal(factorsOf(narrow, 'Y_ax1'), undefined);
+  assert.ok(narrow.trace.some((i) => i.prim === 'unroll' && i.loop === 'Y_r1'), 'rci is unrolled in a 1x2 tile');
+});
