@@ -5,7 +5,7 @@
  * convolution (group 1 or depthwise) on blocked input, blocked output and OHWI4o weights.
  */
 import type { Attrs, Dim, TensorType } from '../graph/ir.js';
-import { type Expr, type Var, add, constant, floordiv, floormod, int, mul, select } from '../ir/expr.js';
+import { type Expr, type Var, add, constant, floordiv, floormod, int, lt, mul, select } from '../ir/expr.js';
 import { type Tensor as TeTensor, compute, reduceAxis, sum } from '../te/tensor.js';
 import { OpError, attrInt, attrString, registerOp } from './registry.js';
 import { FLOAT_TYPES, checkArity, checkDType, checkSameDType, fmt } from './common.js';
@@ -58,7 +58,44 @@ const MAX_EXTRA_WORK = 0.15;
 
 export function tiledWidth(ow: number): number {
   const up = Math.ceil(ow / 4) * 4;
-  return ow > 6 && [2, 3, 4, 5, 6].every((d) => ow % d !== 0) && (up - ow) / ow <= MAX_EXTRA_WORK ? up : ow;
+  return awkwardWidth(ow) && (up - ow) / ow <= MAX_EXTRA_WORK ? up : ow;
+}
+
+/** A width with no divisor from 2 to 6: a register tile's rows could not divide it. */
+function awkwardWidth(ow: number): boolean {
+  return ow > 6 && [2, 3, 4, 5, 6].every((d) => ow % d !== 0);
+}
+
+/** A 1x1 window with stride 1 and no padding: output position p reads input position p. */
+function pointwise(win: Window): boolean {
+  return win.kernel.every((k) => k === 1) && win.strides.every((st) => st === 1) && win.pads.every((p) => p === 0);
+}
+
+/**
+ * A pointwise ConvNCHWc over an awkward width (13x13, 7x7) accumulated over the flattened
+ * positions H·W rounded up to a multiple of 4 (169 -> 172 instead of a 13-wide row that a
+ * tile can only cover one position at a time, or 13 -> 16 per row): a zero-padded copy of
+ * the input holds the positions as one axis [N, C/4, 1, P, 4], the accumulator has the same
+ * shape, and the output reads position h·W + w of it.
+ */
+function pointwiseFlat(x: TeTensor, w: TeTensor, b: TeTensor | null | undefined, outShape: number[], rk: ReturnType<typeof kernelAxes>): TeTensor {
+  const [, , oh, ow] = outShape as [number, number, number, number];
+  const positions = oh * ow;
+  const tiled = Math.ceil(positions / 4) * 4;
+  const flat = compute([x.shape[0]!, x.shape[1]!, 1, tiled, C4], (n, c, _h, p, ci) => {
+    const read = x.at(n!, c!, floordiv(p!, int(ow)), floormod(p!, int(ow)), ci!);
+    return tiled > positions ? select(lt(p!, int(positions)), read, constant(0, x.dtype)) : read;
+  }, 'ConvNCHWc_pad');
+  const rco = reduceAxis(x.shape[1] as number, 'rco');
+  const rci = reduceAxis(C4, 'rci');
+  const acc = compute([outShape[0]!, outShape[1]!, 1, tiled, C4], (n, oc, _h, p, oi) => {
+    const ic = add(mul(rco.var, int(C4)), rci.var);
+    return sum(mul(flat.at(n!, rco.var, int(0), p!, rci.var), blockedWeightAt(w, oc!, ic, rk.map((r) => r.var), oi!)), [rco, ...rk, rci]);
+  }, 'ConvNCHWc_acc');
+  return compute(outShape, (n, o, h, ww, oi) => {
+    const v = acc.at(n!, o!, int(0), add(mul(h!, int(ow)), ww!), oi!);
+    return b ? add(v, b.at(add(mul(o!, int(C4)), oi!))) : v;
+  }, 'ConvNCHWc');
 }
 
 /** 2-D window attributes of a ConvNCHWc (validated like Conv's). */
@@ -108,6 +145,9 @@ registerOp({
     const inDims = x!.shape.slice(2, 4) as number[];
     const dtype = x!.dtype;
     const rk = kernelAxes(win, 'rk');
+    if (!depthwise && !plain && pointwise(win) && awkwardWidth(outShape[3]!) && outShape[2]! * outShape[3]! > 1) {
+      return [pointwiseFlat(x!, w!, b, outShape, rk)];
+    }
     // The accumulation may run over a few more columns than the output has (tiledWidth).
     const accShape = [...outShape.slice(0, 3), tiledWidth(outShape[3]!), C4];
     const extra = accShape[3]! - outShape[3]!;

@@ -274,7 +274,7 @@ test('ConvertLayout runs pools on blocked channels (layout NCHW4c), a windowed p
   }
 });
 
-test('blocked convs over a width with no small divisor (7) accumulate over 8 columns and drop the extra one', async () => {
+test('blocked convs over a width with no small divisor (7) accumulate over 8 columns (3x3) or 52 flattened positions (1x1) and drop the extra ones', async () => {
   const b = new GraphBuilder('g');
   const x = b.input('x', f32([1, 8, 7, 7]));
   const w1 = b.constant(new Tensor('float32', rand(8 * 8 * 9, 41), [8, 8, 3, 3]));
@@ -294,7 +294,36 @@ test('blocked convs over a width with no small divisor (7) accumulate over 8 col
     got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
   }
   const kernels = build(graph, { target: 'wasm' }).kernels;
-  assert.equal(kernels.filter((k) => /ConvNCHWc_acc = alloc_global\(float32, \[448\]\)/.test(printPrimFunc(k.func))).length, 2, 'two 8-wide accumulators [1, 2, 7, 8, 4]');
+  const accs = kernels.map((k) => /ConvNCHWc_acc = alloc_global\(float32, \[(\d+)\]\)/.exec(printPrimFunc(k.func))?.[1]).filter((a) => a !== undefined);
+  assert.deepEqual(accs, ['448', '416'], 'the 3x3 conv accumulates [1, 2, 7, 8, 4], the 1x1 conv [1, 2, 1, 52, 4]');
+});
+
+test('a pointwise conv over 13x13 accumulates over 172 flattened positions in register tiles of several positions', async () => {
+  const b = new GraphBuilder('g');
+  const x = b.input('x', f32([1, 8, 13, 13]));
+  const w1 = b.constant(new Tensor('float32', rand(8 * 8, 45), [8, 8, 1, 1]));
+  const [c0] = b.op('Conv', [x, w1], { pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], group: 1, kernel_shape: [1, 1] });
+  const w2 = b.constant(new Tensor('float32', rand(16 * 8, 46), [16, 8, 1, 1]));
+  const bias = b.constant(new Tensor('float32', rand(16, 47), [16]));
+  const [c1] = b.op('Conv', [c0!, w2, bias], { pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], group: 1, kernel_shape: [1, 1] });
+  const [r] = b.op('Relu', [c1!]);
+  b.output(r!, 'out');
+  const before = b.build();
+  const { graph } = optimize(before, { optLevel: 3, verify: true });
+  const feeds = { x: new Tensor('float32', rand(8 * 169, 48), [1, 8, 13, 13]) };
+  const want = run(before, feeds).out!;
+  for (const target of ['js', 'wasm'] as const) {
+    const got = (await runOn(graph, feeds, target)).out!;
+    assert.deepEqual(got.dims, [1, 16, 13, 13]);
+    got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
+  }
+  const kernels = build(graph, { target: 'wasm' }).kernels.filter((k) => k.name.includes('ConvNCHWc'));
+  assert.equal(kernels.length, 2);
+  for (const k of kernels) {
+    const text = printPrimFunc(k.func);
+    assert.match(text, /ConvNCHWc_pad = alloc_global\(float32, \[1376\]\)/, 'the input as [1, 2, 1, 172, 4]');
+    assert.match(k.trace.map((t) => JSON.stringify(t)).join(), /"loop":"ConvNCHWc_acc_ax3","factors":\[-1,[24]\]/, 'register tiles of several positions');
+  }
 });
 
 test('ConvertLayout runs 3x3 stride-1 convs as Winograd F(2x2, 3x3), weights transformed at compile time', async () => {
