@@ -180,6 +180,9 @@ function tileReduction(sch: Schedule, name: string): string {
       const users = laneLoads.filter((x) => x.indices.some((e) => mentions(e, v.var.id)));
       if (i !== col && v.extent > 1 && users.length > 0 && users.length < laneLoads.length) return i;
     }
+    // Failing that too (a pool: its one input load uses every axis), rows that each read
+    // their own input: several independent accumulators per step instead of one.
+    for (let i = ns - 1; i >= 0; i--) if (i !== col && b.iterVars[i]!.extent > 1) return i;
     return undefined;
   })();
   // Block axis: a further spatial axis that the lane-varying loads use but the row-varying

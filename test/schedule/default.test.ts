@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compute, placeholder, reduceAxis, sum } from '../../src/te/tensor.js';
+import { compute, maxReduce, placeholder, reduceAxis, sum } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
 import { add, int, mul } from '../../src/ir/expr.js';
@@ -32,4 +32,16 @@ test('default schedule: a register tile and its unrolled rounds fit in the vecto
   const narrow = pointwise(13, 2);
   assert.equal(factorsOf(narrow, 'Y_ax1'), undefined);
   assert.ok(narrow.trace.some((i) => i.prim === 'unroll' && i.loop === 'Y_r1'), 'rci is unrolled in a 1x2 tile');
+});
+
+test('default schedule: a max pool on blocked channels keeps several output positions in registers', () => {
+  // MaxPool 3x3 stride 2 over X[C/4, 11, 11, 4] → [C/4, 5, 5, 4]: the one load uses every
+  // axis, so rows each read their own window (5 positions per tile, not 1).
+  const x = placeholder([2, 11, 11, 4], 'float32', 'X');
+  const r0 = reduceAxis(3, 'r0');
+  const r1 = reduceAxis(3, 'r1');
+  const y = compute([2, 5, 5, 4], (c, h, w, ci) =>
+    maxReduce(x.at(c!, add(mul(h!, int(2)), r0.var), add(mul(w!, int(2)), r1.var), ci!), [r0, r1]), 'Y');
+  const sch = defaultSchedule(createPrimFunc('pool', [x], [y]));
+  assert.deepEqual(factorsOf(sch, 'Y_ax2'), [-1, 5]);
 });
