@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compute, placeholder, reduceAxis, sum, maxReduce } from '../../src/te/tensor.js';
 import {
-  add, cast, compare, constant, float, floordiv, floormod, int, max, mul, select, and, call, sub, div,
+  add, cast, compare, constant, float, floordiv, floormod, int, max, min, mul, select, and, call, sub, div,
 } from '../../src/ir/expr.js';
 import type { TypedArray } from '../../src/runtime/dtype.js';
 import type { PrimFunc } from '../../src/tir/stmt.js';
@@ -204,4 +204,26 @@ test('the wasm f32x4 erf (a rational approximation) is within 4e-7 of erf over [
   await runWasmKernel(lowerTe('erf4', [X4], [compute([4], (i) => call('erf', [X4.at(i)]), 'e')]), [Float32Array.of(NaN, 0, 10, -10), z]);
   assert.ok(Number.isNaN(z[0]!));
   assert.deepEqual([...z.slice(1)].map((v) => Math.round(v * 1e6) / 1e6), [0, 1, -1]);
+});
+
+test('vector min/max against a lane-invariant bound (ReLU, Clip) keep NaN and match on every other value', async () => {
+  const X = placeholder([16], 'float32', 'X');
+  const Lo = placeholder([1], 'float32', 'Lo');
+  const Hi = placeholder([1], 'float32', 'Hi');
+  const R = compute([16], (i) => max(X.at(i), float(0)), 'R');
+  const C = compute([16], (i) => min(max(X.at(i), Lo.at(int(0))), Hi.at(int(0))), 'C');
+  const L = compute([16], (i) => min(float(0.5), X.at(i)), 'L'); // the bound first
+  const f = lowerTe('clamps', [X, Lo, Hi], [R, C, L]);
+  assert.ok(printPrimFunc(f).includes('vectorized'));
+  const x = Float32Array.from([NaN, -3, -0.5, 0, 0.25, 0.5, 0.75, 6, 7, -7, 1e30, -1e30, Infinity, -Infinity, 2, NaN]);
+  await onBoth(f, () => [x.slice(), Float32Array.of(-1), Float32Array.of(6), new Float32Array(16), new Float32Array(16), new Float32Array(16)], (args, target) => {
+    const [, , , r, c, l] = args as Float32Array[];
+    x.forEach((v, i) => {
+      const want = [Math.max(v, 0), Math.min(Math.max(v, -1), 6), Math.min(0.5, v)];
+      [r!, c!, l!].forEach((out, k) => {
+        const got = out[i]!;
+        assert.ok(Number.isNaN(want[k]!) ? Number.isNaN(got) : got === want[k], `${target} ${['relu', 'clip', 'min'][k]}(${v}) = ${got}, want ${want[k]}`);
+      });
+    });
+  });
 });

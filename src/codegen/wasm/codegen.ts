@@ -9,7 +9,7 @@ import type { DType } from '../../runtime/dtype.js';
 import type { KernelModule, KernelRegions } from '../../runtime/executable.js';
 import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, substitute } from '../../ir/expr.js';
 import { mapStmtExprs } from '../../tir/stmt.js';
-import { NATIVE_MATH, VECTOR_MATH, addNativeMath, addVectorMath } from './mathlib.js';
+import { NATIVE_MATH, VECTOR_MATH, addNativeMath, emitVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
 import { LANES, type Promotion, laneBase, mentionsLane, promotion, vectorizable } from './registers.js';
 import { type Atom, accessKey, loopPointers, withAtoms } from './induction.js';
@@ -62,7 +62,6 @@ const SIGNATURES: Record<string, [ValType[], ValType[]]> = {
 /** The math functions kernels call: compiled into the module (mathlib.ts) or imported from `math`. */
 class Imports {
   readonly index = new Map<string, number>();
-  private readonly vectorIndex = new Map<string, number>();
   constructor(mod: ModuleBuilder, needed: ReadonlySet<string>) {
     // Imports take the first function indices; the module's own math functions follow.
     for (const name of [...needed].sort()) {
@@ -71,13 +70,6 @@ class Imports {
       this.index.set(name, mod.importFunction('math', name, params, results));
     }
     for (const [name, i] of addNativeMath(mod, needed)) this.index.set(name, i);
-    for (const [name, i] of addVectorMath(mod, needed)) this.vectorIndex.set(name, i);
-  }
-  /** The f32x4 version of a math function (v128 → v128). */
-  vector(name: string): number {
-    const i = this.vectorIndex.get(name);
-    if (i === undefined) throw new Error(`vector math function ${name} was not collected`);
-    return i;
   }
   get(name: string): number {
     const i = this.index.get(name);
@@ -557,6 +549,19 @@ class KernelEmitter {
           f.op('f32x4.relaxed_madd');
           return;
         }
+        // min/max of a vector against a lane-invariant bound (a ReLU's 0, a Clip's limits) as
+        // one pseudo-min/max instruction, the vector first (x < c ? c : x): a NaN in x still
+        // gives NaN; a zero result may have the other sign, and a NaN bound leaves x unchanged.
+        // The full f32x4.min/max costs V8 seven x86 instructions for NaN and -0 semantics.
+        const invariant = (x: Expr): boolean => !mentionsLane(x, lane, this.isVectorLocal) && !(x.kind === 'float' && Number.isNaN(x.value));
+        const bound = e.op !== 'min' && e.op !== 'max' ? undefined
+          : invariant(e.b) ? { x: e.a, c: e.b } : invariant(e.a) ? { x: e.b, c: e.a } : undefined;
+        if (bound) {
+          this.vexpr(bound.x, lane);
+          this.vexpr(bound.c, lane);
+          f.op(e.op === 'min' ? 'f32x4.pmin' : 'f32x4.pmax');
+          return;
+        }
         this.vexpr(e.a, lane);
         this.vexpr(e.b, lane);
         f.op(`f32x4.${e.op}` as PlainOp);
@@ -577,8 +582,11 @@ class KernelEmitter {
         return;
       case 'call':
         this.vexpr(e.args[0]!, lane);
-        if (VECTOR_MATH.has(e.fn)) f.call(this.imports.vector(e.fn));
-        else f.op(`f32x4.${e.fn === 'round' ? 'nearest' : e.fn}` as PlainOp);
+        if (VECTOR_MATH.has(e.fn)) {
+          const t = f.addLocal('v128');
+          f.localSet(t);
+          emitVectorMath(f, e.fn, t);
+        } else f.op(`f32x4.${e.fn === 'round' ? 'nearest' : e.fn}` as PlainOp);
         return;
       default:
         this.fail(`cannot vectorize ${e.kind}`);
