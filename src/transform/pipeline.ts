@@ -10,6 +10,7 @@ import { InferTypes } from './infer_types.js';
 import { FoldScaleAxis } from './fold_scale_axis.js';
 import { AlterOpLayout } from './alter_op_layout.js';
 import { ConvertLayout } from './convert_layout.js';
+import { DivToMul } from './div_to_mul.js';
 
 export const DEFAULT_OPT_LEVEL = 3;
 export const MAX_OPT_LEVEL = 3;
@@ -19,6 +20,7 @@ export const PIPELINE: readonly Pass[] = [
   InferTypes,
   SimplifyInference,
   FoldConstant,
+  DivToMul,
   FoldScaleAxis,
   AlterOpLayout,
   FoldConstant,

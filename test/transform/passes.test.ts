@@ -11,6 +11,7 @@ import { eliminateDeadCode } from '../../src/transform/dead_code.js';
 import { eliminateCommonSubexpr } from '../../src/transform/cse.js';
 import { foldConstants } from '../../src/transform/fold_constant.js';
 import { fuseOps } from '../../src/transform/fuse_ops.js';
+import { divToMul } from '../../src/transform/div_to_mul.js';
 import { simplifyInference } from '../../src/transform/simplify_inference.js';
 import { verifyGraph } from '../../src/transform/verify.js';
 import { inferTypes } from '../../src/transform/infer_types.js';
@@ -135,12 +136,12 @@ test('the pass manager times passes, dumps the IR after each and checks the opt 
   b.output(e!, 'e');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-dump-'));
   const { graph, timings } = optimize(b.build(), { optLevel: 3, dumpDir: dir, verify: true });
-  assert.deepEqual(timings.map((t) => t.pass), ['InferTypes', 'SimplifyInference', 'FoldConstant', 'FoldScaleAxis', 'AlterOpLayout', 'FoldConstant', 'ConvertLayout', 'FoldConstant', 'EliminateCommonSubexpr', 'DeadCodeElimination', 'FuseOps']);
+  assert.deepEqual(timings.map((t) => t.pass), ['InferTypes', 'SimplifyInference', 'FoldConstant', 'DivToMul', 'FoldScaleAxis', 'AlterOpLayout', 'FoldConstant', 'ConvertLayout', 'FoldConstant', 'EliminateCommonSubexpr', 'DeadCodeElimination', 'FuseOps']);
   assert.equal(graph.nodes.length, 1);
   const files = readdirSync(dir).sort();
   assert.equal(files[0], '00_input.txt');
-  assert.equal(files[files.length - 1], '11_FuseOps.txt');
-  assert.match(readFileSync(join(dir, '11_FuseOps.txt'), 'utf8'), /= fused\(%x\)/);
+  assert.equal(files[files.length - 1], '12_FuseOps.txt');
+  assert.match(readFileSync(join(dir, '12_FuseOps.txt'), 'utf8'), /= fused\(%x\)/);
   assert.equal(optimize(b.build(), { optLevel: 0 }).timings.length, 0);
   assert.throws(() => optimize(b.build(), { optLevel: 7 }), /opt level must be an integer from 0 to 3/);
 });
@@ -152,6 +153,26 @@ function rand(n: number, seed: number): Float32Array {
     return s / 0x7fffffff - 0.5;
   });
 }
+
+test('DivToMul turns a division by a constant float scalar into a multiplication by its reciprocal', async () => {
+  const b = new GraphBuilder('g');
+  const x = b.input('x', f32([3]));
+  const [q] = b.op('Div', [x, b.constant(new Tensor('float32', [Math.SQRT2], []))]);
+  const [z] = b.op('Div', [q!, b.constant(new Tensor('float32', [0], []))]); // 1/0 is not finite: kept
+  const [v] = b.op('Div', [z!, b.constant(new Tensor('float32', [2, 4, 8], [3]))]); // not a scalar: kept
+  b.output(q!, 'q');
+  b.output(v!, 'v');
+  const before = b.build();
+  const after = divToMul(before);
+  assert.deepEqual(after.nodes.map((n) => n.op), ['Mul', 'Div', 'Div']);
+  const feeds = { x: new Tensor('float32', [1, -2.5, 3e-3], [3]) };
+  const want = run(before, feeds);
+  for (const target of ['js', 'wasm'] as const) {
+    const got = await runOn(after, feeds, target);
+    got.q!.data.forEach((g, i) => assert.ok(Math.abs(Number(g) - Number(want.q!.data[i])) <= 2e-7 * Math.abs(Number(want.q!.data[i])), `${target} q[${i}]`));
+    assert.deepEqual([...got.v!.data], [...want.v!.data]);
+  }
+});
 
 test('SimplifyInference folds BatchNormalization (and a following scale) into the Conv weights', () => {
   const b = new GraphBuilder('g');
