@@ -122,6 +122,9 @@ export function binary(op: BinaryOp, a: Expr, b: Expr): Expr {
     case 'add':
       if (ca === 0) return b;
       if (cb === 0) return a;
+      // a + b·(-1) -> a - b (exact: negation is exact, a + (-b) rounds as a - b).
+      if (b.kind === 'binary' && b.op === 'mul' && constValue(b.b) === -1) return binary('sub', a, b.a);
+      if (a.kind === 'binary' && a.op === 'mul' && constValue(a.b) === -1) return binary('sub', b, a.a);
       // (x + c1) + c2 -> x + (c1 + c2)
       if (isInt && cb !== undefined && a.kind === 'binary' && a.op === 'add' && isConst(a.b)) return binary('add', a.a, int(a.b.value + cb, dtype));
       break;
@@ -132,6 +135,8 @@ export function binary(op: BinaryOp, a: Expr, b: Expr): Expr {
     case 'mul':
       if (ca === 1) return b;
       if (cb === 1) return a;
+      // (x·(-1))·(-1) -> x (exact).
+      if (cb === -1 && a.kind === 'binary' && a.op === 'mul' && constValue(a.b) === -1) return a.a;
       if (isInt && (ca === 0 || cb === 0)) return int(0, dtype);
       if (isInt && cb !== undefined && a.kind === 'binary' && a.op === 'mul' && isConst(a.b)) return binary('mul', a.a, int(a.b.value * cb, dtype));
       if (ca !== undefined && cb === undefined) return binary('mul', b, a); // constants on the right

@@ -387,6 +387,33 @@ function vectorizeInjective(sch: Schedule): void {
   }
 }
 
+/**
+ * Moves the loops of a block's `unroll` iterators (or, with a factor, their inner parts)
+ * innermost, just outside its vector lanes, and unrolls them: each copy sees those indices
+ * as constants, so coefficients selected by them fold (a Winograd transform becomes a few
+ * adds per element).
+ */
+function unrollMarkedAxes(sch: Schedule): void {
+  for (const name of sch.blockNames()) {
+    const b = sch.getBlock(name);
+    if (!b.unroll || b.init) continue;
+    const marked: string[] = [];
+    for (const u of b.unroll) {
+      const binding = b.bindings[u.axis]!;
+      const loop = binding.kind === 'var' ? sch.getLoops(name).find((l) => l.loopVar.id === binding.id) : undefined;
+      if (!loop || loop.forKind !== 'serial' || loop.extent % (u.factor ?? loop.extent) !== 0) continue;
+      marked.push(u.factor && u.factor < loop.extent ? sch.split(loop.loopVar.name, [-1, u.factor])[1]! : loop.loopVar.name);
+    }
+    if (marked.length === 0) continue;
+    const loops = sch.getLoops(name);
+    const inner = loops[loops.length - 1]!;
+    const lanes = inner.forKind === 'vectorized' ? [inner.loopVar.name] : [];
+    const rest = loops.map((l) => l.loopVar.name).filter((l) => !marked.includes(l) && !lanes.includes(l));
+    sch.reorder(...rest, ...marked, ...lanes);
+    for (const l of marked) sch.unroll(l);
+  }
+}
+
 export function defaultSchedule(func: import('../tir/stmt.js').PrimFunc): Schedule {
   const sch = new Schedule(func);
   const plans: TilePlan[] = collectBlocks(func.body).filter((b) => tileable(sch, b)).map((b) => ({ block: b.name }));
@@ -418,6 +445,7 @@ export function defaultSchedule(func: import('../tir/stmt.js').PrimFunc): Schedu
     if (first) sch.decomposeReduction(name, first.loopVar.name);
   }
   vectorizeInjective(sch);
+  unrollMarkedAxes(sch);
   parallelizeOuterLoops(sch);
   return sch;
 }

@@ -99,6 +99,7 @@ function lowerCompute(t: Tensor, name: string, out: Buffer, bufferOf: (t: Tensor
     bindings: [...spatialLoops],
     body: store(out, outIdx, toLoads(body)), reads: [...reads], writes: [out],
     ...(t.op.materialize ? { materialize: true } : {}),
+    ...(t.op.unroll ? { unroll: t.op.unroll } : {}),
   };
   let s: Stmt = block;
   for (let d = axes.length - 1; d >= 0; d--) s = loop(spatialLoops[d]!, t.shape[d]!, s);

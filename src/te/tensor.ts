@@ -17,6 +17,19 @@ export interface ComputeOp {
   readonly body: Expr;
   /** Keep this stage in its own buffer: schedules must not inline it (a re-layout copy, a recurrence step). */
   readonly materialize?: boolean;
+  /**
+   * Axes whose loops a default schedule unrolls innermost, around the vector lanes (with
+   * `factor`, the axis is split and its inner `factor` iterations unrolled): a body that
+   * selects coefficients by these indices (or their remainders) then folds to constants in
+   * each copy (a Winograd transform's rows), and the copies share their loads.
+   */
+  readonly unroll?: readonly UnrollAxis[];
+}
+
+/** An axis to unroll (ComputeOp.unroll): all of it, or its inner `factor` iterations. */
+export interface UnrollAxis {
+  readonly axis: number;
+  readonly factor?: number;
 }
 
 export class Tensor {
@@ -62,7 +75,7 @@ export function placeholder(shape: readonly number[], dtype: DType, name: string
  * A tensor whose element at `(i0, i1, ...)` is `fn(i0, i1, ...)`.
  * The element dtype is that of the returned expression.
  */
-export function compute(shape: readonly number[], fn: (...indices: Var[]) => Expr, name: string, opts: { readonly materialize?: boolean } = {}): Tensor {
+export function compute(shape: readonly number[], fn: (...indices: Var[]) => Expr, name: string, opts: { readonly materialize?: boolean; readonly unroll?: readonly UnrollAxis[] } = {}): Tensor {
   const axes = shape.map((_, d) => variable(`${name}_i${d}`));
   const body = fn(...axes);
   if (body.kind === 'reduce') {
@@ -70,7 +83,15 @@ export function compute(shape: readonly number[], fn: (...indices: Var[]) => Exp
       if (axes.some((v) => v.id === a.var.id)) throw new Error(`compute ${name}: a reduce axis is also a spatial axis`);
     }
   }
-  return new Tensor(name, [...shape], body.dtype, { kind: 'compute', axes, body, ...(opts.materialize ? { materialize: true } : {}) });
+  for (const u of opts.unroll ?? []) {
+    const ext = shape[u.axis];
+    if (!Number.isInteger(u.axis) || ext === undefined || (u.factor !== undefined && (!Number.isInteger(u.factor) || u.factor < 1 || ext % u.factor !== 0))) {
+      throw new Error(`compute ${name}: cannot unroll axis ${u.axis}${u.factor ? ` by ${u.factor}` : ''} of shape [${shape.join(', ')}]`);
+    }
+  }
+  return new Tensor(name, [...shape], body.dtype, {
+    kind: 'compute', axes, body, ...(opts.materialize ? { materialize: true } : {}), ...(opts.unroll?.length ? { unroll: [...opts.unroll] } : {}),
+  });
 }
 
 /** A reduction axis of the given extent, for sum/max/min/prod. */

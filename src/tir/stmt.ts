@@ -34,6 +34,8 @@ export interface Block {
   readonly writes: readonly Buffer[];
   /** The stage asked to stay in its own buffer (schedules do not inline it). */
   readonly materialize?: boolean;
+  /** Iterators a default schedule unrolls innermost, around the vector lanes (te ComputeOp.unroll). */
+  readonly unroll?: readonly { readonly axis: number; readonly factor?: number }[];
 }
 
 export type Stmt = For | Seq | Store | IfThenElse | Allocate | Block;

@@ -13,7 +13,7 @@ import type { Graph, Node, Value } from '../graph/ir.js';
 import { Rewriter } from '../graph/rewrite.js';
 import { getOp } from '../ops/registry.js';
 import { KERNEL_BLOCK, MATMUL_BLOCK } from '../ops/nn.js';
-import { winogradTables } from '../ops/winograd.js';
+import { winogradWeightTable } from '../ops/winograd.js';
 import type { Pass } from './pass.js';
 
 const SAME_SHAPE_BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min']);
@@ -100,9 +100,8 @@ export function convertLayout(g: Graph): Graph {
       const x = isBlocked(ins[0]!) ? blocked.get(ins[0]!)! : toBlocked(ins[0]!, r, n);
       if (winogradFits(n)) {
         // The weight transform runs on the constant (FoldConstant folds it after this pass).
-        const t = winogradTables();
-        const [u] = r.op('WinogradWeightTransform', [ins[1]!, r.constant(t.gg)], {}, n.origin);
-        emitBlocked(n, r, [x, u!, r.constant(t.bb), r.constant(t.aa), ins[2] ?? null], { pads: n.attrs['pads']! }, 'ConvWinograd');
+        const [u] = r.op('WinogradWeightTransform', [ins[1]!, r.constant(winogradWeightTable())], {}, n.origin);
+        emitBlocked(n, r, [x, u!, ins[2] ?? null], { pads: n.attrs['pads']! }, 'ConvWinograd');
         continue;
       }
       const { kernel_layout: _k, ...attrs } = n.attrs;

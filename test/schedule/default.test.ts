@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { compute, maxReduce, placeholder, reduceAxis, sum } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
-import { add, int, mul } from '../../src/ir/expr.js';
+import { add, eq, float, floormod, int, mul, select, variable } from '../../src/ir/expr.js';
+import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
+import { printPrimFunc } from '../../src/tir/printer.js';
+import { buildJsModule } from '../../src/codegen/js/codegen.js';
+import { mathIntrinsics, int64Intrinsics } from '../../src/runtime/math.js';
 
 /** A pointwise conv on blocked channels: X[C/4, P, 4] · W[O/4, C, 4] → Y[O/4, P, 4]. */
 function pointwise(positions: number, outBlocks: number) {
@@ -44,4 +48,32 @@ test('default schedule: a max pool on blocked channels keeps several output posi
     maxReduce(x.at(c!, add(mul(h!, int(2)), r0.var), add(mul(w!, int(2)), r1.var), ci!), [r0, r1]), 'Y');
   const sch = defaultSchedule(createPrimFunc('pool', [x], [y]));
   assert.deepEqual(factorsOf(sch, 'Y_ax2'), [-1, 5]);
+});
+
+test('default schedule: a compute\'s unroll axes go innermost around the vector lanes, unrolled (split by their factor)', () => {
+  const x = placeholder([4, 6, 8], 'float32', 'X');
+  // Coefficients chosen by e (a row sign) and by h % 2: constants in every unrolled copy.
+  const y = compute([4, 6, 8], (e, h, c) => mul(x.at(e!, h!, c!), select(eq(add(e!, floormod(h!, int(2))), int(1)), float(-1), float(2))),
+    'Y', { materialize: true, unroll: [{ axis: 0 }, { axis: 1, factor: 2 }] });
+  const sch = defaultSchedule(createPrimFunc('u', [x], [y]));
+  const loops = sch.getLoops('Y');
+  assert.deepEqual(loops.map((l) => l.loopVar.name), ['Y_ax1_0', 'Y_ax2_0', 'Y_ax0', 'Y_ax1_1', 'Y_ax2_1']);
+  assert.deepEqual(loops.slice(2).map((l) => l.forKind), ['unrolled', 'unrolled', 'vectorized']);
+  const text = printPrimFunc(lowerForCodegen(sch.func));
+  assert.ok(!text.includes('select('), text);
+  const xs = Float32Array.from({ length: 192 }, (_, i) => i - 50);
+  const out = new Float32Array(192);
+  new Function('M', 'M64', buildJsModule([lowerForCodegen(sch.func)]))(mathIntrinsics, int64Intrinsics).u(xs, out);
+  out.forEach((v, i) => {
+    const e = Math.floor(i / 48), h = Math.floor(i / 8) % 6;
+    assert.equal(v, xs[i]! * (e + (h % 2) === 1 ? -1 : 2), `Y[${i}]`);
+  });
+});
+
+test('expression folding: a + b·(-1) is a - b and (x·(-1))·(-1) is x', () => {
+  const a = variable('a', 'float32');
+  const b = variable('b', 'float32');
+  const d = add(a, mul(b, float(-1)));
+  assert.ok(d.kind === 'binary' && d.op === 'sub' && d.a === a && d.b === b);
+  assert.equal(mul(mul(a, float(-1)), float(-1)), a);
 });

@@ -369,6 +369,15 @@ test('ConvertLayout runs 3x3 stride-1 convs as Winograd F(2x2, 3x3), weights tra
       // Winograd sums in another order than the direct conv: the whole-model tolerance.
       got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-4 + 1e-3 * Math.abs(Number(want.data[i])), `${target} ${h}x${w} out[${i}]: ${v} vs ${want.data[i]}`));
     }
+    // The transforms fold to adds and subtracts: 16 unrolled V stores per tile and channel
+    // vector, 4 output stores per tile, none with a select or a table left.
+    const kernel = build(graph, { target: 'wasm' }).kernels.find((k) => k.name.includes('ConvWinograd'))!;
+    const lines = printPrimFunc(kernel.func).split('\n');
+    const vStores = lines.filter((l) => /^\s*Winograd_V\[/.test(l));
+    const yStores = lines.filter((l) => /^\s*ConvWinograd(_acc)?\[/.test(l));
+    assert.equal(vStores.length, 16);
+    assert.equal(yStores.length, 4);
+    for (const l of [...vStores, ...yStores]) assert.ok(!l.includes('select('), l);
   }
 });
 

@@ -142,6 +142,8 @@ class KernelEmitter {
    * operand once per step, not once per use. Cleared at loops, branches and stores to memory.
    */
   private readonly splats = new Map<string, number>();
+  /** The buffer each cached load reads (a store to it forgets them). */
+  private readonly splatBuffers = new Map<string, number>();
   private readonly splatLocals: number[] = [];
   private splatsUsed = 0;
 
@@ -478,22 +480,38 @@ class KernelEmitter {
         const off = this.address(s.buffer, atLane0(s.indices[0]!));
         this.vexpr(s.value, lane);
         f.store('v128.store', { offset: off, align: 2 });
-        this.forgetSplats();
+        this.forgetStoresTo(s.buffer.id);
       }
     }
   }
 
-  /** A v128 local remembering the load `key` until the next forgetSplats. */
-  private cacheLocal(key: string): number {
+  /** A v128 local remembering the load `key` of `buffer` until the next forgetSplats. */
+  private cacheLocal(key: string, buffer: number): number {
     if (this.splatsUsed === this.splatLocals.length) this.splatLocals.push(this.f.addLocal('v128'));
     const l = this.splatLocals[this.splatsUsed++]!;
     this.splats.set(key, l);
+    this.splatBuffers.set(key, buffer);
     return l;
   }
 
   private forgetSplats(): void {
     this.splats.clear();
+    this.splatBuffers.clear();
     this.splatsUsed = 0;
+  }
+
+  /**
+   * After a store to buffer `id`: forgets the cached loads of that buffer only. Distinct
+   * buffers never overlap in memory within a kernel (the memory plan gives a kernel's
+   * inputs and outputs disjoint storage; scratch buffers have their own workspace offsets),
+   * so the loads of other buffers stay valid: a Winograd tile's 16 outputs share its loads.
+   */
+  private forgetStoresTo(id: number): void {
+    for (const [key, b] of this.splatBuffers) {
+      if (b !== id) continue;
+      this.splats.delete(key);
+      this.splatBuffers.delete(key);
+    }
   }
 
   /** Emits `e` as an f32x4 value across the lanes of `lane`. */
@@ -509,7 +527,7 @@ class KernelEmitter {
           return;
         }
         f.load('v128.load32_splat', { offset: this.address(e.buffer, e.indices[0]!) }); // load and broadcast in one
-        if (key !== undefined) f.localTee(this.cacheLocal(key));
+        if (key !== undefined) f.localTee(this.cacheLocal(key, e.buffer.id));
         return;
       }
       this.expr(e);
@@ -534,7 +552,7 @@ class KernelEmitter {
           return;
         }
         f.load('v128.load', { offset: this.address(e.buffer, at0), align: 2 });
-        if (key !== undefined) f.localTee(this.cacheLocal(key));
+        if (key !== undefined) f.localTee(this.cacheLocal(key, e.buffer.id));
         return;
       }
       case 'binary': {
