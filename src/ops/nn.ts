@@ -704,7 +704,9 @@ for (const name of ['Softmax', 'LogSoftmax'] as const) {
         // exp(x - max) once, kept in its own stage, then summed and normalized.
         const e = compute(shape, (...idx) => call('exp', [sub(x!.at(...idx), mx.at(...removeAt(idx, axis)))]), 'Softmax_exp', { materialize: true });
         const se = compute(red, (...ri) => sum(e.at(...insertAt(ri, axis, k2.var)), [k2]), 'Softmax_sum');
-        return [compute(shape, (...idx) => div(e.at(...idx), se.at(...removeAt(idx, axis))), name)];
+        // Scaled by 1/sum (one division per row, hoisted out of the row's loop) rather than
+        // divided per element: at most an ulp from the quotient, as onnxruntime computes it.
+        return [compute(shape, (...idx) => mul(e.at(...idx), div(constant(1, x!.dtype), se.at(...removeAt(idx, axis)))), name)];
       }
       // LogSoftmax: x - max - log(sum exp(x - max)).
       const se = compute(red, (...ri) => sum(call('exp', [sub(x!.at(...insertAt(ri, axis, k2.var)), mx.at(...ri))]), [k2]), `${name}_sum`);

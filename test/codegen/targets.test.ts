@@ -227,3 +227,46 @@ test('vector min/max against a lane-invariant bound (ReLU, Clip) keep NaN and ma
     });
   });
 });
+
+test('the wasm f32x4 exp near the ends of the float32 range: finite up to ln(FLT_MAX), +inf beyond, never NaN', async () => {
+  const values = [88.72283, 88.72284, 88.7228, 88.5, 88.376, 88.0, 89, 1e10, -87.3365, -87.33654, -87.3366, -87.0, -86.5, -103, -1e10, NaN];
+  const X = placeholder([16], 'float32', 'X');
+  const f = lowerTe('exp16', [X], [compute([16], (i) => call('exp', [X.at(i)]), 'E')]);
+  const x = Float32Array.from(values);
+  const out = new Float32Array(16);
+  await runWasmKernel(f, [x, out]);
+  x.forEach((v, i) => {
+    const got = out[i]!;
+    const want = Math.fround(Math.exp(v));
+    if (Number.isNaN(v)) assert.ok(Number.isNaN(got), `exp(NaN) = ${got}`);
+    else if (want === Infinity) assert.equal(got, Infinity, `exp(${v})`);
+    // Below ln(2^-126) the result flushes to 0 (documented in mathlib); above, 2e-7 relative.
+    else if (v < -87.33654) assert.ok(got === 0 || Math.abs(got - want) <= 1.2e-38, `exp(${v}) = ${got}`);
+    else assert.ok(Math.abs(got - want) <= 2e-7 * want, `exp(${v}) = ${got}, want ${want}`);
+  });
+});
+
+test('loop-invariant divisions and math calls are computed once per row and give the same results', async () => {
+  // out[i, j] = (x[i, j] - m[i]) * (1 / sqrt(v[i] + eps)): the reciprocal square root is
+  // invariant in the j loop (hoisted); a guarded division by a row value stays in place.
+  const R = 5, C = 12;
+  const X = placeholder([R, C], 'float32', 'X');
+  const M = placeholder([R], 'float32', 'M');
+  const V = placeholder([R], 'float32', 'V');
+  const O = compute([R, C], (i, j) => mul(sub(X.at(i!, j!), M.at(i!)), div(float(1), call('sqrt', [add(V.at(i!), float(1e-5))]))), 'O');
+  const G = compute([R, C], (i, j) => select(compare('gt', V.at(i!), float(0.5)), div(X.at(i!, j!), V.at(i!)), float(0)), 'G');
+  const f = lowerTe('rows', [X, M, V], [O, G]);
+  const r = rng(7);
+  const x = Float32Array.from({ length: R * C }, () => r() * 4 - 2);
+  const m = Float32Array.from({ length: R }, () => r() - 0.5);
+  const v = Float32Array.from({ length: R }, () => r());
+  await onBoth(f, () => [x.slice(), m.slice(), v.slice(), new Float32Array(R * C), new Float32Array(R * C)], (args, target) => {
+    const [, , , o, g] = args as Float32Array[];
+    for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) {
+      const want = (x[i * C + j]! - m[i]!) * (1 / Math.sqrt(v[i]! + 1e-5));
+      assert.ok(Math.abs(o![i * C + j]! - want) <= 1e-5 * Math.abs(want) + 1e-6, `${target} O[${i},${j}]`);
+      const wantG = v[i]! > 0.5 ? x[i * C + j]! / v[i]! : 0;
+      assert.ok(Math.abs(g![i * C + j]! - wantG) <= 1e-6 * Math.abs(wantG), `${target} G[${i},${j}]`);
+    }
+  });
+});

@@ -7,7 +7,7 @@
  */
 import type { DType } from '../../runtime/dtype.js';
 import type { KernelModule, KernelRegions } from '../../runtime/executable.js';
-import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, substitute } from '../../ir/expr.js';
+import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, substitute, visitExpr } from '../../ir/expr.js';
 import { mapStmtExprs } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, emitVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
@@ -144,6 +144,8 @@ class KernelEmitter {
   private readonly splats = new Map<string, number>();
   /** The buffer each cached load reads (a store to it forgets them). */
   private readonly splatBuffers = new Map<string, number>();
+  /** Loop-invariant values computed before the innermost loop (hoistInvariants): expression → local. */
+  private readonly hoisted = new Map<Expr, number>();
   private readonly splatLocals: number[] = [];
   private splatsUsed = 0;
 
@@ -268,6 +270,11 @@ class KernelEmitter {
 
   expr(e: Expr): void {
     const f = this.f;
+    const h = this.hoisted.get(e);
+    if (h !== undefined) {
+      f.localGet(h);
+      return;
+    }
     switch (e.kind) {
       case 'int': {
         const vt = valType(e.dtype);
@@ -485,6 +492,70 @@ class KernelEmitter {
     }
   }
 
+  /**
+   * Loop-invariant code motion for an innermost loop: each maximal float subexpression of
+   * its body that holds a division or a math call, reads only variables bound outside the
+   * loop and buffers the loop does not write, and is evaluated unconditionally (not under a
+   * select or an if, where it might read out of bounds) is computed once before the loop
+   * into a local (a LayerNorm's 1/sqrt(var + eps) per row, not per element). Returns the
+   * hoisted expressions (the caller forgets them after the loop).
+   */
+  private hoistInvariants(loop: Extract<Stmt, { kind: 'for' }>): Expr[] {
+    const written = new Set<number>();
+    let innermost = true;
+    const scan = (s: Stmt): void => {
+      if (s.kind === 'for') {
+        if (s.forKind !== 'vectorized') innermost = false;
+        scan(s.body);
+      } else if (s.kind === 'seq') s.stmts.forEach(scan);
+      else if (s.kind === 'store') written.add(s.buffer.id);
+      else if (s.kind === 'allocate') scan(s.body);
+      else if (s.kind === 'if') { scan(s.then); if (s.else) scan(s.else); }
+    };
+    scan(loop.body);
+    if (!innermost) return [];
+    const invariant = (e: Expr): boolean => {
+      let ok = true;
+      visitExpr(e, (x) => {
+        if (x.kind === 'var' && (x.id === loop.loopVar.id || !this.vars.has(x.id))) ok = false;
+        if (x.kind === 'load' && (written.has(x.buffer.id) || this.promoted.has(x.buffer.id))) ok = false;
+      });
+      return ok;
+    };
+    const expensive = (e: Expr): boolean => {
+      let hit = false;
+      visitExpr(e, (x) => { if ((x.kind === 'binary' && x.op === 'div') || x.kind === 'call') hit = true; });
+      return hit;
+    };
+    const found: Expr[] = [];
+    const visit = (e: Expr): void => {
+      if (isFloatDType(e.dtype) && e.kind !== 'load' && invariant(e) && expensive(e)) {
+        if (!found.includes(e)) found.push(e);
+        return;
+      }
+      switch (e.kind) {
+        case 'binary': visit(e.a); visit(e.b); return;
+        case 'call': e.args.forEach(visit); return;
+        case 'cast': visit(e.value); return;
+        case 'select': visit(e.cond); return; // the branches run conditionally
+        default: return;
+      }
+    };
+    const stmts = (s: Stmt): void => {
+      if (s.kind === 'store') visit(s.value);
+      else if (s.kind === 'seq') s.stmts.forEach(stmts);
+      else if (s.kind === 'for' || s.kind === 'allocate') stmts(s.body);
+    };
+    stmts(loop.body);
+    for (const e of found) {
+      this.expr(e);
+      const local = this.f.addLocal(valType(e.dtype));
+      this.f.localSet(local);
+      this.hoisted.set(e, local);
+    }
+    return found;
+  }
+
   /** A v128 local remembering the load `key` of `buffer` until the next forgetSplats. */
   private cacheLocal(key: string, buffer: number): number {
     if (this.splatsUsed === this.splatLocals.length) this.splatLocals.push(this.f.addLocal('v128'));
@@ -518,6 +589,11 @@ class KernelEmitter {
   private vexpr(e: Expr, lane: number): void {
     const f = this.f;
     if (!mentionsLane(e, lane, this.isVectorLocal)) {
+      const h = this.hoisted.get(e);
+      if (h !== undefined) {
+        f.localGet(h).op('f32x4.splat');
+        return;
+      }
       if (e.kind === 'load' && e.dtype === 'float32' && !this.promoted.has(e.buffer.id)) {
         const lin = toLinear(e.indices[0]!);
         const key = lin && `${accessKey(e.buffer, lin)}${lin.constant}`;
@@ -667,6 +743,7 @@ class KernelEmitter {
           }
           return;
         }
+        const hoisted = this.hoistInvariants(s);
         const i = f.addLocal('i32');
         this.vars.set(s.loopVar.id, i);
         this.forgetSplats();
@@ -699,6 +776,7 @@ class KernelEmitter {
         f.end();
         this.pointers = outer;
         this.atoms = outerAtoms;
+        for (const e of hoisted) this.hoisted.delete(e);
         return;
       }
       case 'seq': s.stmts.forEach((x) => this.stmt(x)); return;
