@@ -161,13 +161,25 @@ function emitExp4(f: FunctionBuilder, x: number): void {
   f.op('f32x4.mul').op('f32x4.sub').localGet(k);
   splat(f, -2.12194440e-4);
   f.op('f32x4.mul').op('f32x4.sub').localSet(r);
-  const coeffs = Array.from({ length: 8 }, (_, i) => 1 / factorial(i));
-  splat(f, coeffs[7]!);
-  for (let i = 6; i >= 0; i--) {
-    f.localGet(r).op('f32x4.mul');
-    splat(f, coeffs[i]!);
+  // Σ r^i / i! to i = 7 as (c0 + c1 r) + r²(c2 + c3 r) + r⁴((c4 + c5 r) + r²(c6 + c7 r)):
+  // independent pairs, a dependency chain of 4 multiply-adds instead of Horner's 7.
+  const c = Array.from({ length: 8 }, (_, i) => 1 / factorial(i));
+  const r2 = f.addLocal('v128');
+  f.localGet(r).localGet(r).op('f32x4.mul').localSet(r2);
+  const pair = (i: number): void => {
+    f.localGet(r);
+    splat(f, c[i + 1]!);
+    f.op('f32x4.mul');
+    splat(f, c[i]!);
     f.op('f32x4.add');
-  }
+  };
+  pair(0);
+  pair(2);
+  f.localGet(r2).op('f32x4.mul').op('f32x4.add');
+  pair(4);
+  pair(6);
+  f.localGet(r2).op('f32x4.mul').op('f32x4.add');
+  f.localGet(r2).localGet(r2).op('f32x4.mul').op('f32x4.mul').op('f32x4.add');
   // p · 2^k: k added to p's exponent field (p in [0.7, 1.42], k in [-126, 128]; the result
   // exponent stays in 0..254, where 0 (k = -126, p just under 1) reads as the subnormal
   // it approximates).
@@ -200,23 +212,31 @@ const ERF_Q = [1.0, 0.5037605984758945, 0.11487953586766433, 0.01512442890095466
 function emitErf4(f: FunctionBuilder, arg: number): void {
   const x = f.addLocal('v128');
   const t = f.addLocal('v128');
+  const t2 = f.addLocal('v128');
   f.localGet(arg);
   splat(f, 4);
   f.op('f32x4.pmin');
   splat(f, -4);
-  f.op('f32x4.pmax').localTee(x).localGet(x).op('f32x4.mul').localSet(t);
-  const horner = (c: readonly number[]): void => {
-    splat(f, c[c.length - 1]!);
-    for (let i = c.length - 2; i >= 0; i--) {
-      f.localGet(t).op('f32x4.mul');
-      splat(f, c[i]!);
-      f.op('f32x4.add');
-    }
+  f.op('f32x4.pmax').localTee(x).localGet(x).op('f32x4.mul').localTee(t).localGet(t).op('f32x4.mul').localSet(t2);
+  // Degree 5 in t as (c0 + c1 t) + t²((c2 + c3 t) + t²(c4 + c5 t)): the pairs are
+  // independent, so the dependency chain is 3 multiply-adds long instead of Horner's 5.
+  const pair = (lo: number, hi: number): void => {
+    f.localGet(t);
+    splat(f, hi);
+    f.op('f32x4.mul');
+    splat(f, lo);
+    f.op('f32x4.add');
+  };
+  const estrin = (c: readonly number[]): void => {
+    pair(c[0]!, c[1]!);
+    pair(c[2]!, c[3]!);
+    pair(c[4]!, c[5]!);
+    f.localGet(t2).op('f32x4.mul').op('f32x4.add').localGet(t2).op('f32x4.mul').op('f32x4.add');
   };
   f.localGet(x);
-  horner(ERF_P);
+  estrin(ERF_P);
   f.op('f32x4.mul');
-  horner(ERF_Q);
+  estrin(ERF_Q);
   f.op('f32x4.div');
 }
 
