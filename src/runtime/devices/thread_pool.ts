@@ -2,16 +2,57 @@
  * A pool of worker threads running wasm kernel regions over one shared memory.
  * Each worker instantiates the same module on the same `SharedArrayBuffer`-backed
  * memory; a small shared control block carries the job (region function, arguments,
- * loop extent) and the main thread runs its own share, then waits for the others
- * (Atomics.wait / notify). Node's worker_threads; the main thread may block in Node.
+ * loop extent) and the main thread runs its own share, then waits for the others.
+ * Workers are Node's worker_threads or, in a browser, module Web Workers (the page must
+ * be cross-origin isolated for shared memory). A thread that may block (Node, a Web
+ * Worker) sleeps in Atomics.wait; a browser's main thread, which may not, spins.
  */
-import { Worker } from 'node:worker_threads';
 
 /** Control block layout (Int32 slots). */
 export const CTL = {
   generation: 0, fn: 1, extent: 2, nargs: 3, args: 4,
   next: 59, done: 60, threads: 61, twsBase: 62, twsStride: 63, size: 64,
 } as const;
+
+/** What a pool worker receives when it starts (wasm_worker.ts). */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctl: Int32Array;
+  tid: number;
+  fns: string[];
+}
+
+/** Whether this is Node (worker_threads) rather than a browser (Web Workers). */
+export const IN_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** Whether this thread may block in Atomics.wait: not a browser window's main thread. */
+const CAN_WAIT = IN_NODE || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+
+interface PoolWorker {
+  terminate(): unknown;
+}
+
+/** Starts the worker script with its init data; resolves once it is ready for jobs. */
+async function startWorker(url: URL, init: WorkerInit): Promise<PoolWorker> {
+  if (IN_NODE) {
+    const { Worker } = await import('node:worker_threads');
+    return new Promise((resolve, reject) => {
+      const w = new Worker(url, { workerData: init });
+      w.once('message', () => {
+        w.unref();
+        resolve(w);
+      });
+      w.once('error', reject);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const w = new Worker(url, { type: 'module' });
+    w.onmessage = () => resolve(w);
+    w.onerror = (e) => reject(new Error(`the wasm worker ${url.href} failed to start: ${e.message}`));
+    w.postMessage(init);
+  });
+}
 
 /** Chunks per thread a loop is cut into: a thread that starts late leaves its chunks to the others. */
 const CHUNKS_PER_THREAD = 4;
@@ -34,19 +75,14 @@ export function runChunks(ctl: Int32Array, extent: number, chunk: number, body: 
 export const SPIN_MS = 2;
 
 export class ThreadPool {
-  private constructor(private readonly workers: Worker[], private readonly ctl: Int32Array) {}
+  private constructor(private readonly workers: PoolWorker[], private readonly ctl: Int32Array) {}
 
   /** Starts `threads - 1` workers; `fns` are the region export names, addressed by index in jobs. */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, fns: readonly string[]): Promise<ThreadPool> {
     const ctl = new Int32Array(new SharedArrayBuffer(CTL.size * 4));
     ctl[CTL.threads] = threads;
     const url = new URL('./wasm_worker.js', import.meta.url);
-    const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => new Promise<Worker>((resolve, reject) => {
-      const w = new Worker(url, { workerData: { module, memory, ctl, tid: i + 1, fns } });
-      w.once('message', () => resolve(w));
-      w.once('error', reject);
-    })));
-    for (const w of workers) w.unref();
+    const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startWorker(url, { module, memory, ctl, tid: i + 1, fns: [...fns] })));
     return new ThreadPool(workers, ctl);
   }
 
@@ -76,7 +112,7 @@ export class ThreadPool {
     const spinUntil = performance.now() + SPIN_MS;
     while (Atomics.load(ctl, CTL.done) < n - 1 && performance.now() < spinUntil) { /* spin */ }
     let d: number;
-    while ((d = Atomics.load(ctl, CTL.done)) < n - 1) Atomics.wait(ctl, CTL.done, d);
+    while ((d = Atomics.load(ctl, CTL.done)) < n - 1) if (CAN_WAIT) Atomics.wait(ctl, CTL.done, d);
   }
 
   dispose(): void {

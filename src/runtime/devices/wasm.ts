@@ -30,6 +30,10 @@ function setup(exe: Executable): Setup {
   const pages = Math.max(1, Math.ceil(exe.arenaBytes / PAGE));
   // A dynamic-batch arena grows with the batch size (a shared memory needs its maximum up front).
   const maximum = exe.batch ? MAX_PAGES : pages;
+  if (mod.sharedMemory && typeof SharedArrayBuffer === 'undefined') {
+    throw new Error('this executable was built for threads and needs a shared memory, but SharedArrayBuffer is unavailable '
+      + '(a browser page must be cross-origin isolated: Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
+  }
   const memory = new WebAssembly.Memory(mod.sharedMemory ? { initial: pages, maximum, shared: true } : { initial: pages, maximum });
   new Uint8Array(memory.buffer).set(exe.constants, 0);
   return { memory, bytes: mod.bytes };

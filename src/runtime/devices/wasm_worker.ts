@@ -1,22 +1,28 @@
-/** A thread of the wasm thread pool (see thread_pool.ts): waits for jobs and runs its share. */
-import { parentPort, workerData } from 'node:worker_threads';
+/**
+ * A thread of the wasm thread pool (see thread_pool.ts): waits for jobs and runs its share.
+ * Started by Node's worker_threads (init data in workerData) or as a browser module Web
+ * Worker (init data in the first message).
+ */
 import { halfIntrinsics, mathIntrinsics } from '../math.js';
-import { CTL, SPIN_MS, chunkSize, runChunks } from './thread_pool.js';
+import { CTL, IN_NODE, SPIN_MS, type WorkerInit, chunkSize, runChunks } from './thread_pool.js';
 
-interface Init {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  ctl: Int32Array;
-  tid: number;
-  fns: string[];
+async function start(): Promise<{ init: WorkerInit; ready: () => void }> {
+  if (IN_NODE) {
+    const { parentPort, workerData } = await import('node:worker_threads');
+    return { init: workerData as WorkerInit, ready: () => parentPort!.postMessage('ready') };
+  }
+  const scope = globalThis as unknown as { onmessage: ((e: { data: WorkerInit }) => void) | null; postMessage(m: unknown): void };
+  const init = await new Promise<WorkerInit>((resolve) => { scope.onmessage = (e) => resolve(e.data); });
+  return { init, ready: () => scope.postMessage('ready') };
 }
 
-const { module, memory, ctl, tid, fns } = workerData as Init;
+const { init, ready } = await start();
+const { module, memory, ctl, tid, fns } = init;
 const instance = new WebAssembly.Instance(module, { env: { memory }, math: { ...mathIntrinsics, ...halfIntrinsics } });
 const regions = fns.map((name) => instance.exports[name] as (...a: number[]) => void);
 // Read the generation before saying ready: a job posted right after would otherwise be missed.
 let seen = Atomics.load(ctl, CTL.generation);
-parentPort!.postMessage('ready');
+ready();
 for (;;) {
   // Spin briefly before sleeping: waking a sleeping thread can take milliseconds on a
   // virtual machine, far longer than the gap between two kernels.
