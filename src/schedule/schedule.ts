@@ -8,10 +8,12 @@ import { type Block, type For, type PrimFunc, collectBlocks } from '../tir/stmt.
 import { cacheWrite, computeInline, decomposeReduction, reverseComputeInline } from './block_prims.js';
 import { annotate, fuse, reorder, split } from './loop_prims.js';
 import { cacheRead, computeAt } from './region_prims.js';
+import { type LayoutMap, transformLayout } from './layout_prims.js';
 import { rfactor } from './rfactor.js';
 import { ScheduleError, failer, findBlock, loopsAbove } from './state.js';
 
 export { ScheduleError };
+export type { LayoutMap };
 
 export type Instruction =
   | { readonly prim: 'compute_inline'; readonly block: string }
@@ -21,6 +23,7 @@ export type Instruction =
   | { readonly prim: 'rfactor'; readonly block: string; readonly loop: string; readonly factor: number }
   | { readonly prim: 'cache_read'; readonly loop: string; readonly buffer: string }
   | { readonly prim: 'compute_at'; readonly block: string; readonly loop: string }
+  | { readonly prim: 'transform_layout'; readonly buffer: string; readonly splits: LayoutMap['splits']; readonly order: LayoutMap['order'] }
   | { readonly prim: 'split'; readonly loop: string; readonly factors: readonly number[] }
   | { readonly prim: 'fuse'; readonly loops: readonly string[] }
   | { readonly prim: 'tile'; readonly loops: readonly [string, string]; readonly factors: readonly [number, number] }
@@ -91,6 +94,14 @@ export class Schedule {
   computeAt(block: string, loop: string): void {
     this.record({ prim: 'compute_at', block, loop }, computeAt(this.current, block, loop));
   }
+  /**
+   * Re-lays buffer `buffer` (a parameter or a scratch allocation) out in blocks; a
+   * parameter's caller then passes its data through `relayout` (layout_prims.ts).
+   */
+  transformLayout(buffer: string, map: LayoutMap): void {
+    const r = transformLayout(this.current, buffer, map);
+    this.record({ prim: 'transform_layout', buffer, splits: map.splits.map((x) => ({ ...x })), order: [...map.order] }, r.func);
+  }
   /** Returns the fused loop's name. */
   fuse(...loops: string[]): string {
     const r = fuse(this.current, loops);
@@ -137,6 +148,7 @@ export class Schedule {
       case 'rfactor': this.rfactor(inst.block, inst.loop, inst.factor); return;
       case 'cache_read': this.cacheRead(inst.loop, inst.buffer); return;
       case 'compute_at': return this.computeAt(inst.block, inst.loop);
+      case 'transform_layout': return this.transformLayout(inst.buffer, { splits: inst.splits, order: inst.order });
       case 'split': this.split(inst.loop, inst.factors); return;
       case 'fuse': this.fuse(...inst.loops); return;
       case 'tile': this.tile(inst.loops[0], inst.loops[1], inst.factors); return;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { compute, placeholder, reduceAxis, sum, type Tensor as TeTensor } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { Schedule, ScheduleError } from '../../src/schedule/schedule.js';
+import { relayout } from '../../src/schedule/layout_prims.js';
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
 import { add, float, max, mul } from '../../src/ir/expr.js';
 import type { PrimFunc } from '../../src/tir/stmt.js';
@@ -182,4 +183,53 @@ test('primitives refuse what would change results', () => {
     assert.throws(() => f(s), (e: unknown) => e instanceof ScheduleError && re.test(e.message));
   };
   refusesCp((s) => s.computeAt('E', 'D_ax0'), /buffer E is read outside loop D_ax0/);
+});
+
+test('transform_layout re-lays a parameter (its caller passes relayout data) and a scratch buffer out in blocks', async () => {
+  const sch = new Schedule(copiedMatmulRelu());
+  // B[K, N] as 4-column panels B[N/4, K, 4] (the NK16n idea at width 4); E[M, K] as E[K/4, M, 4].
+  const panels = { splits: [{ axis: 1, factor: 4 }], order: [1, 0, 2] };
+  sch.transformLayout('B', panels);
+  sch.transformLayout('E', { splits: [{ axis: 1, factor: 4 }], order: [1, 0, 2] });
+  assert.deepEqual(sch.func.params.map((p) => `${p.name}[${p.shape.join(', ')}]`), ['A[8, 12]', 'B[4, 12, 4]', 'D[8, 16]']);
+  assert.match(printPrimFunc(sch.func), /E = alloc_global\(float32, \[3, 8, 4\]\)/);
+  // Later primitives compose with it: the panel's 4 columns become the vector lanes.
+  const [, lanes] = sch.split('C_ax1', [-1, 4]);
+  sch.reorder('C_ax0', 'C_ax1_0', 'C_r0', lanes!);
+  const low = lowerForCodegen(sch.func);
+  for (const target of ['js', 'wasm'] as const) {
+    const [a, b] = inputs();
+    const bp = relayout(b, [K, N], panels, (n) => new Float32Array(n));
+    assert.notDeepEqual([...bp], [...b]);
+    const d = new Float32Array(M * N);
+    if (target === 'js') runJsKernel(low, [a, bp, d]);
+    else await runWasmKernel(low, [a, bp, d]);
+    d.forEach((v, i) => assert.ok(Math.abs(v - reference[i]!) <= 1e-5 * (1 + Math.abs(reference[i]!)), `transform_layout on ${target}: D[${i}] = ${v}, want ${reference[i]}`));
+  }
+  const again = new Schedule(copiedMatmulRelu());
+  again.replay(JSON.parse(JSON.stringify(sch.trace)));
+  assert.equal(printPrimFunc(again.func), printPrimFunc(sch.func));
+  // relayout is the map on host data: OHWI4o of a [8, 3, 2, 2] weight puts w[o, i, y, x] at [o/4, y, x, i, o%4].
+  const w = Float32Array.from({ length: 96 }, (_, i) => i);
+  const blocked = relayout(w, [8, 3, 2, 2], { splits: [{ axis: 0, factor: 4 }], order: [0, 2, 3, 1, 4] }, (n) => new Float32Array(n));
+  const at = (o: number, i: number, y: number, x: number): number => ((((Math.floor(o / 4) * 2 + y) * 2 + x) * 3 + i) * 4) + (o % 4);
+  for (let o = 0; o < 8; o++) for (let i = 0; i < 3; i++) for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) {
+    assert.equal(blocked[at(o, i, y, x)], w[((o * 3 + i) * 2 + y) * 2 + x]);
+  }
+});
+
+test('transform_layout refuses maps that do not fit the buffer', () => {
+  const refuses = (f: (s: Schedule) => unknown, re: RegExp): void => {
+    const s = new Schedule(copiedMatmulRelu());
+    assert.throws(() => f(s), (e: unknown) => e instanceof ScheduleError && re.test(e.message));
+    assert.deepEqual(s.trace, []);
+  };
+  refuses((s) => s.transformLayout('B', { splits: [{ axis: 1, factor: 5 }], order: [1, 0, 2] }), /factor 5 does not divide axis 1 of extent 16/);
+  refuses((s) => s.transformLayout('B', { splits: [{ axis: 2, factor: 4 }], order: [0, 1, 2] }), /split axis 2 is not an axis of \[12, 16\]/);
+  refuses((s) => s.transformLayout('B', { splits: [{ axis: 1, factor: 4 }], order: [1, 1, 2] }), /order \[1, 1, 2\] is not a permutation of the 3 axes/);
+  refuses((s) => s.transformLayout('Q', { splits: [], order: [0, 1] }), /no parameter or allocation named Q/);
+  const tiled = new Schedule(copiedMatmulRelu());
+  tiled.cacheWrite('C', 'C_ax0');
+  assert.throws(() => tiled.transformLayout('C_local', { splits: [], order: [1, 0] }), (e: unknown) => e instanceof ScheduleError && /buffer C_local is a local tile/.test(e.message));
+  assert.equal(tiled.trace.length, 1, 'the refused transform_layout left no trace');
 });
