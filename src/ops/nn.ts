@@ -523,13 +523,18 @@ export const MATMUL_BLOCK = 16;
  * B's logical [K, N] shape. The `weight_layout` attribute of MatMul and Gemm says how a
  * (constant, 2-D) B is stored: 'KN' as given, or 'NK16n' (AlterOpLayout), blocks of 16
  * columns each contiguous along K, so a tile's weight panel is one sequential stream.
+ * With `weight_columns` N, the last block is zero-padded (N not a multiple of 16: a
+ * 1000-class head); the padding columns are never read.
  */
 function logicalWeight(b: readonly Dim[], attrs: Attrs): readonly Dim[] {
   const layout = attrString(attrs, 'weight_layout', 'KN');
   if (layout === 'KN') return b;
   if (layout !== 'NK16n') throw new OpError(`unsupported weight_layout ${layout}`);
   if (b.length !== 3 || b[2] !== MATMUL_BLOCK || typeof b[0] !== 'number') throw new OpError(`weight ${fmt(b)} is not in the NK16n layout`);
-  return [b[1]!, b[0] * MATMUL_BLOCK];
+  const stored = b[0] * MATMUL_BLOCK;
+  const n = attrInt(attrs, 'weight_columns', stored);
+  if (n > stored || n <= stored - MATMUL_BLOCK) throw new OpError(`weight_columns ${n} does not fit the ${b[0]} column blocks of weight ${fmt(b)}`);
+  return [b[1]!, n];
 }
 
 /** A read of B at logical (k, j) under its weight layout. */

@@ -5,10 +5,13 @@
  *   blocked layout OHWI4o (W[O/4, k..., I, 4]): 4 output channels' taps are one vector,
  *   and the input channels of one tap are contiguous (the reduction's innermost walk).
  * - Gemm with a constant B and transB=1 gets B transposed (transB=0), so rows of B are
- *   contiguous along the output columns.
- * - MatMul and Gemm (transB=0) with a constant 2-D B whose columns divide by 16 take the
- *   blocked layout NK16n (B[N/16, K, 16]): the 16-column weight panel that a register tile
- *   reads along K is one contiguous stream instead of K rows a full B row apart.
+ *   contiguous along the output columns; with columns not a multiple of 4 (a 10-class
+ *   head) the other way round (transB=1): each output is then a dot product along K of
+ *   two contiguous rows, which the schedule vectorizes by rfactor.
+ * - MatMul and Gemm (transB=0) with a constant 2-D B whose columns divide by 4 take the
+ *   blocked layout NK16n (B[N/16, K, 16], the last block zero-padded when 16 does not divide
+ *   N): the 16-column weight panel that a register tile reads along K is one contiguous
+ *   stream instead of K rows a full B row apart.
  */
 import type { Graph, Node, Value } from '../graph/ir.js';
 import { type Rewriter, rewriteGraph } from '../graph/rewrite.js';
@@ -30,23 +33,41 @@ function blockConvWeight(n: Node, r: Rewriter): boolean {
   return true;
 }
 
-/** B [K, N] re-laid out as NK16n ([N/16, K, 16]) by graph ops on the constant, or undefined when N does not divide. */
-function blockedWeight(b: Value, origin: Node['origin'], r: Rewriter): Value | undefined {
+/**
+ * B [K, N] re-laid out as NK16n ([N/16, K, 16]) by graph ops on the constant, its last block
+ * zero-padded when N is a multiple of 4 but not of 16 (`weight_columns` then keeps N); or
+ * undefined (N not a multiple of 4: no vector tile would read it).
+ */
+function blockedWeight(b: Value, origin: Node['origin'], r: Rewriter): { value: Value; attrs: Record<string, number | string> } | undefined {
   const [k, n] = b.type.shape;
-  if (b.type.shape.length !== 2 || typeof k !== 'number' || typeof n !== 'number' || n % MATMUL_BLOCK !== 0) return undefined;
-  const [split] = r.op('Reshape', [b], { shape: [k, n / MATMUL_BLOCK, MATMUL_BLOCK] }, origin);
-  return r.op('Transpose', [split!], { perm: [1, 0, 2] }, origin)[0];
+  if (b.type.shape.length !== 2 || typeof k !== 'number' || typeof n !== 'number' || n % 4 !== 0) return undefined;
+  const blocks = Math.ceil(n / MATMUL_BLOCK);
+  const padded = blocks * MATMUL_BLOCK === n ? b : r.op('Pad', [b], { pads: [0, 0, 0, blocks * MATMUL_BLOCK - n], mode: 'constant' }, origin)[0]!;
+  const [split] = r.op('Reshape', [padded], { shape: [k, blocks, MATMUL_BLOCK] }, origin);
+  const value = r.op('Transpose', [split!], { perm: [1, 0, 2] }, origin)[0]!;
+  return { value, attrs: { weight_layout: 'NK16n', ...(padded === b ? {} : { weight_columns: n }) } };
 }
 
 /** Gemm with a constant B: transposed to transB=0 if needed, then blocked. */
 function layoutGemmWeight(n: Node, r: Rewriter): boolean {
   const [a, bw, c] = n.inputs;
   if (!bw || !r.constantOf(bw) || (n.attrs['weight_layout'] ?? 'KN') !== 'KN') return false;
-  const kn = n.attrs['transB'] ? r.op('Transpose', [bw], { perm: [1, 0] }, n.origin)[0]! : bw;
+  const transB = !!n.attrs['transB'];
+  const cols = bw.type.shape[transB ? 0 : 1];
+  if (typeof cols === 'number' && cols % 4 !== 0) {
+    // Too few (or odd) columns for vector tiles: each output a dot product along K instead,
+    // B stored transposed ([N, K], transB=1) so both operands are contiguous along K.
+    if (transB || bw.type.shape.length !== 2) return false;
+    const [bt] = r.op('Transpose', [bw], { perm: [1, 0] }, n.origin);
+    const [y] = r.op('Gemm', [a!, bt!, c ?? null], { ...n.attrs, transB: 1 }, n.origin);
+    r.replace(n.outputs[0]!, y!);
+    return true;
+  }
+  const kn = transB ? r.op('Transpose', [bw], { perm: [1, 0] }, n.origin)[0]! : bw;
   const blocked = blockedWeight(kn, n.origin, r);
   if (!blocked && kn === bw) return false;
-  const attrs = { ...n.attrs, transB: 0, ...(blocked ? { weight_layout: 'NK16n' } : {}) };
-  const [y] = r.op('Gemm', [a!, blocked ?? kn, c ?? null], attrs, n.origin);
+  const attrs = { ...n.attrs, transB: 0, ...(blocked?.attrs ?? {}) };
+  const [y] = r.op('Gemm', [a!, blocked?.value ?? kn, c ?? null], attrs, n.origin);
   r.replace(n.outputs[0]!, y!);
   return true;
 }
@@ -57,7 +78,7 @@ function layoutMatMulWeight(n: Node, r: Rewriter): boolean {
   if (!bw || !r.constantOf(bw) || (n.attrs['weight_layout'] ?? 'KN') !== 'KN' || a!.type.shape.length < 2) return false;
   const blocked = blockedWeight(bw, n.origin, r);
   if (!blocked) return false;
-  const [y] = r.op('MatMul', [a!, blocked], { ...n.attrs, weight_layout: 'NK16n' }, n.origin);
+  const [y] = r.op('MatMul', [a!, blocked.value], { ...n.attrs, ...blocked.attrs }, n.origin);
   r.replace(n.outputs[0]!, y!);
   return true;
 }

@@ -365,6 +365,9 @@ describe('MatMul', () => {
     assertOpError(() => inferOp('MatMul', [f([3, 4]), f([5, 6])]), /inner dims differ: \[3, 4\] @ \[5, 6\] \(4 vs 5\)/);
     assertOpError(() => inferOp('MatMul', [f([2, 3, 4]), f([3, 4, 5])]), /batch dims of \[2, 3, 4\] and \[3, 4, 5\] cannot be broadcast/);
     assertOpError(() => inferOp('MatMul', [f([]), f([3])]), /rank >= 1/);
+    // A zero-padded NK16n weight: 2 blocks of 16 columns holding 20.
+    assert.deepEqual(inferOp('MatMul', [f([3, 8]), f([2, 8, 16])], { weight_layout: 'NK16n', weight_columns: 20 })[0]!.shape, [3, 20]);
+    assertOpError(() => inferOp('MatMul', [f([3, 8]), f([2, 8, 16])], { weight_layout: 'NK16n', weight_columns: 40 }), /weight_columns 40 does not fit the 2 column blocks of weight \[2, 8, 16\]/);
   });
 
   it('int32 MatMul is exact', () => {

@@ -241,7 +241,7 @@ test('InferTypes re-derives types after an input type changes', () => {
   assert.deepEqual([...run(inferred, { x: new Tensor('float32', [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0], [3, 4]) }).s!.data].map((v) => +Number(v).toFixed(4)), [4, 10.8731, 4]);
 });
 
-test('AlterOpLayout stores constant matmul weights as 16-column panels (NK16n), on every target', async () => {
+test('AlterOpLayout stores constant matmul weights as 16-column panels (NK16n, padded), or transposed for few columns, on every target', async () => {
   const b = new GraphBuilder('g');
   const x = b.input('x', f32([2, 3, 8]));
   const w = b.constant(new Tensor('float32', rand(8 * 32, 21), [8, 32]));
@@ -249,20 +249,24 @@ test('AlterOpLayout stores constant matmul weights as 16-column panels (NK16n), 
   const a2 = b.input('a', f32([3, 8]));
   const wt = b.constant(new Tensor('float32', rand(48 * 8, 22), [48, 8]));       // Gemm transB=1: transposed, then blocked
   const [gemm] = b.op('Gemm', [a2, wt], { transB: 1, alpha: 1, beta: 1, transA: 0 });
-  const wOdd = b.constant(new Tensor('float32', rand(8 * 20, 23), [8, 20]));     // 20 columns: stays KN
+  const wOdd = b.constant(new Tensor('float32', rand(8 * 20, 23), [8, 20]));     // 20 columns: the last panel zero-padded
   const [mmOdd] = b.op('MatMul', [x, wOdd]);
+  const wNarrow = b.constant(new Tensor('float32', rand(8 * 10, 26), [8, 10]));  // 10 columns: stored [N, K] (transB=1)
+  const [gemmNarrow] = b.op('Gemm', [a2, wNarrow], { transB: 0, alpha: 1, beta: 1, transA: 0 });
   b.output(mm!, 'mm');
   b.output(gemm!, 'gemm');
   b.output(mmOdd!, 'odd');
+  b.output(gemmNarrow!, 'narrow');
   const before = b.build();
   const { graph } = optimize(before, { optLevel: 3, verify: true });
-  const layouts = graph.nodes.flatMap((n) => (n.body ? n.body.nodes : [n])).filter((n) => n.op === 'MatMul' || n.op === 'Gemm').map((n) => `${n.op}:${String(n.attrs['weight_layout'] ?? 'KN')}`);
-  assert.deepEqual(layouts.sort(), ['Gemm:NK16n', 'MatMul:KN', 'MatMul:NK16n']);
+  const layouts = graph.nodes.flatMap((n) => (n.body ? n.body.nodes : [n])).filter((n) => n.op === 'MatMul' || n.op === 'Gemm')
+    .map((n) => `${n.op}:${String(n.attrs['weight_layout'] ?? 'KN')}${n.attrs['weight_columns'] ? `/${String(n.attrs['weight_columns'])}` : ''}${n.attrs['transB'] ? ':T' : ''}`);
+  assert.deepEqual(layouts.sort(), ['Gemm:KN:T', 'Gemm:NK16n', 'MatMul:NK16n', 'MatMul:NK16n/20']);
   const feeds = { x: new Tensor('float32', rand(48, 24), [2, 3, 8]), a: new Tensor('float32', rand(24, 25), [3, 8]) };
   const want = run(before, feeds);
   for (const target of ['js', 'wasm'] as const) {
     const got = await runOn(graph, feeds, target);
-    for (const name of ['mm', 'gemm', 'odd']) {
+    for (const name of ['mm', 'gemm', 'odd', 'narrow']) {
       got[name]!.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want[name]!.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want[name]!.data[i])), `${target} ${name}[${i}]`));
     }
   }
