@@ -176,13 +176,28 @@ withCompileOptions(program
 
 withCompileOptions(program
   .command('bench')
-  .description('compile a model and time its runs (warm-up by time, median of repeated runs); peers: npm run bench')
+  .description('compile a model and time its runs (warm-up by time, median of repeated runs); with --peers, against onnxruntime-node and onnxruntime-web (each configuration in a fresh process, peers alternating)')
   .argument('<model>', 'model.onnx or a directory holding it (inputs from test_data_set_0 when present, else zeros)')
   .option('--runs <n>', 'measured runs', number, 20)
   .option('--warmup-ms <ms>', 'warm-up time', number, 1000)
-  .option('--profile', 'also print the median time of each kernel'))
-  .action(async (modelArg: string, opts: CompileFlags & { runs: number; warmupMs: number; profile?: boolean }) => {
+  .option('--profile', 'also print the median time of each kernel')
+  .option('--peers', 'compare with the peers (devDependencies) instead: a table of medians and ratios')
+  .option('--passes <n>', 'with --peers: passes over the configurations', number, 3)
+  .option('--peer-threads <list>', 'with --peers: thread counts', '1,2'))
+  .action(async (modelArg: string, opts: CompileFlags & { runs: number; warmupMs: number; profile?: boolean; peers?: boolean; passes: number; peerThreads: string }) => {
     const model = modelPath(modelArg);
+    if (opts.peers) {
+      const threads = opts.peerThreads.split(',').map(Number);
+      if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new InvalidArgumentError(`--peer-threads ${opts.peerThreads}: positive integers, comma-separated`);
+      const { runSuite } = await import('../bench/suite.js');
+      const dir = dirname(resolve(model));
+      const lines = runSuite({
+        tasks: [{ kind: 'model', name: dir.split(/[\\/]/).pop() ?? 'model', dir, file: resolve(model) }], passes: opts.passes, threads, warmupMs: opts.warmupMs, runs: opts.runs,
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      for (const line of lines) console.log(line);
+      return;
+    }
     const t0 = performance.now();
     const r = compile(model, compileOptions(opts));
     const exec = await Executor.load(r.executable, { threads: opts.threads });

@@ -6,15 +6,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measure } from '../src/bench/measure.js';
-import { compile } from '../src/driver.js';
-import { Executor } from '../src/runtime/executor.js';
-import { Tensor } from '../src/runtime/tensor.js';
-import type { TypedArray } from '../src/runtime/dtype.js';
-import { decodeTensor } from '../src/frontend/onnx/proto.js';
-import { makeModel } from '../src/frontend/onnx/model_builder.js';
-import { estimateFlops } from '../src/tir/analysis.js';
-import { ModuleBuilder, relaxedSimdSupported } from '../src/codegen/wasm/encoder.js';
+import { measure } from './measure.js';
+import { compile } from '../driver.js';
+import { Executor } from '../runtime/executor.js';
+import { Tensor } from '../runtime/tensor.js';
+import type { TypedArray } from '../runtime/dtype.js';
+import { decodeTensor } from '../frontend/onnx/proto.js';
+import { makeModel } from '../frontend/onnx/model_builder.js';
+import { estimateFlops } from '../tir/analysis.js';
+import { ModuleBuilder, relaxedSimdSupported } from '../codegen/wasm/encoder.js';
 import type { WorkerConfig, WorkerResult } from './tasks.js';
 
 interface Input { name: string; tensor: Tensor }
@@ -41,7 +41,7 @@ function modelOf(cfg: WorkerConfig): { bytes: Uint8Array; modelDir?: string; inp
     return { bytes, inputs: [{ name: 'a', tensor: new Tensor('float32', seeded(n * n, 1), [n, n]) }], flops: 2 * n ** 3 };
   }
   if (t.kind !== 'model') throw new Error('not a model task');
-  const bytes = readFileSync(join(t.dir, 'model.onnx'));
+  const bytes = readFileSync(t.file ?? join(t.dir, 'model.onnx'));
   const ds = join(t.dir, 'test_data_set_0');
   const inputs: Input[] = [];
   for (let i = 0; existsSync(join(ds, `input_${i}.pb`)); i++) {
@@ -64,6 +64,18 @@ async function runTessera(cfg: WorkerConfig, target: 'wasm' | 'js'): Promise<Wor
   return { ...base, medianMs: res.medianMs, flops: m.flops ?? r.kernels.reduce((s, k) => s + estimateFlops(k.func), 0) };
 }
 
+/** Whether a peer package resolves (peers are devDependencies, absent from an installed tessera). */
+async function installed(pkg: string): Promise<boolean> {
+  try {
+    import.meta.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const notInstalled = (pkg: string): string => `${pkg} is not installed (a devDependency of tessera: run npm install in its checkout)`;
+
 async function runOrt(cfg: WorkerConfig, kind: 'node' | 'web'): Promise<WorkerResult> {
   const base = { peer: cfg.peer, task: cfg.task.name, threads: cfg.threads };
   const m = modelOf(cfg);
@@ -76,6 +88,8 @@ async function runOrt(cfg: WorkerConfig, kind: 'node' | 'web'): Promise<WorkerRe
   }
   let ort: OrtModule;
   let opts: Record<string, unknown>;
+  const pkg = kind === 'node' ? 'onnxruntime-node' : 'onnxruntime-web';
+  if (!(await installed(pkg))) return { ...base, skipped: notInstalled(pkg) };
   if (kind === 'node') {
     ort = (await import('onnxruntime-node')) as unknown as OrtModule;
     opts = { intraOpNumThreads: cfg.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
@@ -98,6 +112,7 @@ async function runJax(cfg: WorkerConfig): Promise<WorkerResult> {
   const base = { peer: cfg.peer, task: cfg.task.name, threads: cfg.threads };
   if (cfg.task.kind !== 'matmul') return { ...base, skipped: 'jax-js runs only the matmul microbenchmark' };
   if (cfg.threads !== 1) return { ...base, skipped: 'jax-js wasm backend is single-threaded' };
+  if (!(await installed('@jax-js/jax'))) return { ...base, skipped: notInstalled('@jax-js/jax') };
   const jax = await import('@jax-js/jax');
   await jax.init('wasm');
   jax.defaultDevice('wasm');

@@ -2,7 +2,8 @@
 export type Peer = 'tessera-wasm' | 'tessera-js' | 'ort-node' | 'ort-web' | 'jax-js';
 
 export type Task =
-  | { readonly kind: 'model'; readonly name: string; readonly dir: string }
+  /** A model: `file` (default dir/model.onnx), inputs from dir/test_data_set_0. */
+  | { readonly kind: 'model'; readonly name: string; readonly dir: string; readonly file?: string }
   | { readonly kind: 'matmul'; readonly name: string; readonly n: number }
   | { readonly kind: 'simd-peak'; readonly name: string; readonly fma: boolean };
 
