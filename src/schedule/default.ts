@@ -382,9 +382,27 @@ function vectorizeInjective(sch: Schedule): void {
     const last = block.bindings[block.bindings.length - 1];
     if (!inner || inner.body !== block || inner.forKind !== 'serial' || inner.extent % LANES !== 0) continue;
     if (!last || last.kind !== 'var' || last.id !== inner.loopVar.id) continue;
-    const [, lanes] = sch.split(inner.loopVar.name, [-1, LANES]);
+    // An index that divides the innermost iterator by c (a transpose back from heads, a
+    // reshape) is split at c first: within each chunk the quotient is the outer loop and the
+    // remainder the inner one, so the vector loads need no division per step.
+    const c = Math.max(0, ...divisorsOf(block, block.iterVars[block.iterVars.length - 1]!.var.id).filter((d) => d > LANES && d % LANES === 0 && inner.extent % d === 0 && d < inner.extent));
+    const loop = c > 0 ? sch.split(inner.loopVar.name, [-1, c])[1]! : inner.loopVar.name;
+    const [, lanes] = sch.split(loop, [-1, LANES]);
     sch.vectorize(lanes!);
   }
+}
+
+/** Constants c of the floordiv/floormod by c applied to an index that holds iterator `id` with coefficient 1. */
+function divisorsOf(b: Block, id: number): number[] {
+  const out: number[] = [];
+  const visit = (e: Expr): void => visitExpr(e, (x) => {
+    if (x.kind === 'binary' && (x.op === 'floordiv' || x.op === 'floormod') && x.b.kind === 'int' && coefficientOf(x.a, id) === 1) out.push(x.b.value);
+  });
+  if (b.body.kind === 'store') {
+    visit(b.body.value);
+    b.body.indices.forEach(visit);
+  }
+  return out;
 }
 
 /**

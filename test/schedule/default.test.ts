@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compute, maxReduce, placeholder, reduceAxis, sum } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
-import { add, eq, float, floormod, int, mul, select, variable } from '../../src/ir/expr.js';
+import { add, eq, float, floordiv, floormod, int, mul, select, variable } from '../../src/ir/expr.js';
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
 import { printPrimFunc } from '../../src/tir/printer.js';
 import { buildJsModule } from '../../src/codegen/js/codegen.js';
@@ -76,4 +76,21 @@ test('expression folding: a + b·(-1) is a - b and (x·(-1))·(-1) is x', () => 
   const d = add(a, mul(b, float(-1)));
   assert.ok(d.kind === 'binary' && d.op === 'sub' && d.a === a && d.b === b);
   assert.equal(mul(mul(a, float(-1)), float(-1)), a);
+});
+
+test('default schedule: an injective stage dividing its innermost index by c is split at c, so its vector loads need no division', () => {
+  // Heads back to rows: Y[s, h·16 + d] = X[h, s, d] (a transpose + reshape of attention output).
+  const x = placeholder([4, 8, 16], 'float32', 'X');
+  const y = compute([8, 64], (s, j) => x.at(floordiv(j!, int(16)), s!, floormod(j!, int(16))), 'Y');
+  const sch = defaultSchedule(createPrimFunc('heads', [x], [y]));
+  assert.deepEqual(factorsOf(sch, 'Y_ax1'), [-1, 16]);
+  const text = printPrimFunc(lowerForCodegen(sch.func));
+  assert.ok(!text.includes('//') && !text.includes('%'), text);
+  const xs = Float32Array.from({ length: 512 }, (_, i) => i);
+  const out = new Float32Array(512);
+  new Function('M', 'M64', buildJsModule([lowerForCodegen(sch.func)]))(mathIntrinsics, int64Intrinsics).heads(xs, out);
+  out.forEach((v, i) => {
+    const s = Math.floor(i / 64), j = i % 64;
+    assert.equal(v, xs[(Math.floor(j / 16) * 8 + s) * 16 + (j % 16)], `Y[${s}, ${j}]`);
+  });
 });
