@@ -30,6 +30,17 @@ async function runOn(g: Graph, feeds: Record<string, Tensor>, target: 'js' | 'wa
   return (await Executor.load(build(g, { target }).executable)).run(feeds);
 }
 
+/** Runs `g` on both targets: every output of `want` has the same dims and |got - want| <= atol + rtol·|want|. */
+async function matchesOnTargets(g: Graph, feeds: Record<string, Tensor>, want: Record<string, Tensor>, tol = { atol: 1e-5, rtol: 1e-4 }, what = ''): Promise<void> {
+  for (const target of ['js', 'wasm'] as const) {
+    const got = await runOn(g, feeds, target);
+    for (const [name, w] of Object.entries(want)) {
+      assert.deepEqual(got[name]!.dims, w.dims, `${target} ${what}${name} dims`);
+      got[name]!.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(w.data[i])) <= tol.atol + tol.rtol * Math.abs(Number(w.data[i])), `${target} ${what}${name}[${i}]: ${v} vs ${w.data[i]}`));
+    }
+  }
+}
+
 test('DeadCodeElimination drops unused nodes and constants', () => {
   const b = new GraphBuilder('g');
   const x = b.input('x', f32([4]));
@@ -263,13 +274,7 @@ test('AlterOpLayout stores constant matmul weights as 16-column panels (NK16n, p
     .map((n) => `${n.op}:${String(n.attrs['weight_layout'] ?? 'KN')}${n.attrs['weight_columns'] ? `/${String(n.attrs['weight_columns'])}` : ''}${n.attrs['transB'] ? ':T' : ''}`);
   assert.deepEqual(layouts.sort(), ['Gemm:KN:T', 'Gemm:NK16n', 'MatMul:NK16n', 'MatMul:NK16n/20']);
   const feeds = { x: new Tensor('float32', rand(48, 24), [2, 3, 8]), a: new Tensor('float32', rand(24, 25), [3, 8]) };
-  const want = run(before, feeds);
-  for (const target of ['js', 'wasm'] as const) {
-    const got = await runOn(graph, feeds, target);
-    for (const name of ['mm', 'gemm', 'odd', 'narrow']) {
-      got[name]!.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want[name]!.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want[name]!.data[i])), `${target} ${name}[${i}]`));
-    }
-  }
+  await matchesOnTargets(graph, feeds, run(before, feeds));
 });
 
 test('ConvertLayout runs pools on blocked channels (layout NCHW4c), a windowed pool blocking a plain input too', async () => {
@@ -289,14 +294,7 @@ test('ConvertLayout runs pools on blocked channels (layout NCHW4c), a windowed p
   assert.deepEqual(pools.map((n) => `${n.op}:${String(n.attrs['layout'])}`).sort(),
     ['AveragePool:NCHW4c', 'GlobalAveragePool:NCHW4c', 'GlobalMaxPool:NCHW4c', 'MaxPool:NCHW4c']);
   const feeds = { x: new Tensor('float32', rand(8 * 81, 32), [1, 8, 9, 9]) };
-  const want = run(before, feeds);
-  for (const target of ['js', 'wasm'] as const) {
-    const got = await runOn(graph, feeds, target);
-    for (const name of ['gmp', 'gap']) {
-      assert.deepEqual(got[name]!.dims, want[name]!.dims);
-      got[name]!.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want[name]!.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want[name]!.data[i])), `${target} ${name}[${i}]`));
-    }
-  }
+  await matchesOnTargets(graph, feeds, run(before, feeds));
 });
 
 test('blocked convs over a width with no small divisor (7) accumulate over 8 columns (3x3) or 52 flattened positions (1x1) and drop the extra ones', async () => {
@@ -312,12 +310,9 @@ test('blocked convs over a width with no small divisor (7) accumulate over 8 col
   const before = b.build();
   const { graph } = optimize(before, { optLevel: 3, verify: true });
   const feeds = { x: new Tensor('float32', rand(8 * 49, 44), [1, 8, 7, 7]) };
-  const want = run(before, feeds).out!;
-  for (const target of ['js', 'wasm'] as const) {
-    const got = (await runOn(graph, feeds, target)).out!;
-    assert.deepEqual(got.dims, [1, 8, 7, 7]);
-    got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
-  }
+  const want = run(before, feeds);
+  assert.deepEqual(want.out!.dims, [1, 8, 7, 7]);
+  await matchesOnTargets(graph, feeds, want);
   const kernels = build(graph, { target: 'wasm' }).kernels;
   const accs = kernels.map((k) => /ConvNCHWc_acc = alloc_global\(float32, \[(\d+)\]\)/.exec(printPrimFunc(k.func))?.[1]).filter((a) => a !== undefined);
   assert.deepEqual(accs, ['448', '416'], 'the 3x3 conv accumulates [1, 2, 7, 8, 4], the 1x1 conv [1, 2, 1, 52, 4]');
@@ -336,12 +331,9 @@ test('a pointwise conv over 13x13 accumulates over 172 flattened positions in re
   const before = b.build();
   const { graph } = optimize(before, { optLevel: 3, verify: true });
   const feeds = { x: new Tensor('float32', rand(8 * 169, 48), [1, 8, 13, 13]) };
-  const want = run(before, feeds).out!;
-  for (const target of ['js', 'wasm'] as const) {
-    const got = (await runOn(graph, feeds, target)).out!;
-    assert.deepEqual(got.dims, [1, 16, 13, 13]);
-    got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
-  }
+  const want = run(before, feeds);
+  assert.deepEqual(want.out!.dims, [1, 16, 13, 13]);
+  await matchesOnTargets(graph, feeds, want);
   const kernels = build(graph, { target: 'wasm' }).kernels.filter((k) => k.name.includes('ConvNCHWc'));
   assert.equal(kernels.length, 2);
   for (const k of kernels) {
@@ -366,13 +358,8 @@ test('ConvertLayout runs 3x3 stride-1 convs as Winograd F(2x2, 3x3), weights tra
     assert.ok(ops.includes('ConvWinograd'), ops.join(' '));
     assert.ok(!ops.includes('WinogradWeightTransform'), 'the weight transform is folded into a constant');
     const feeds = { x: new Tensor('float32', rand(16 * h * w, 53), [1, 16, h, w]) };
-    const want = run(before, feeds).out!;
-    for (const target of ['js', 'wasm'] as const) {
-      const got = (await runOn(graph, feeds, target)).out!;
-      assert.deepEqual(got.dims, want.dims);
-      // Winograd sums in another order than the direct conv: the whole-model tolerance.
-      got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-4 + 1e-3 * Math.abs(Number(want.data[i])), `${target} ${h}x${w} out[${i}]: ${v} vs ${want.data[i]}`));
-    }
+    // Winograd sums in another order than the direct conv: the whole-model tolerance.
+    await matchesOnTargets(graph, feeds, run(before, feeds), { atol: 1e-4, rtol: 1e-3 }, `${h}x${w} `);
     // The transforms fold to adds and subtracts: 16 unrolled V stores per tile and channel
     // vector, 4 output stores per tile, none with a select or a table left.
     const kernel = build(graph, { target: 'wasm' }).kernels.find((k) => k.name.includes('ConvWinograd'))!;
@@ -399,12 +386,7 @@ test('a conv on a plain 3-channel input writes blocked output directly (ConvNCHW
   const convs = graph.nodes.flatMap((n) => (n.body ? n.body.nodes : [n])).filter((n) => n.op.startsWith('Conv'));
   assert.deepEqual(convs.map((n) => `${n.op}:${String(n.attrs['in_layout'])}`), ['ConvNCHWc:NCHW']);
   const feeds = { x: new Tensor('float32', rand(3 * 110, 63), [1, 3, 11, 10]) };
-  const want = run(before, feeds).out!;
-  for (const target of ['js', 'wasm'] as const) {
-    const got = (await runOn(graph, feeds, target)).out!;
-    assert.deepEqual(got.dims, want.dims);
-    got.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(want.data[i])) <= 1e-5 + 1e-4 * Math.abs(Number(want.data[i])), `${target} out[${i}]`));
-  }
+  await matchesOnTargets(graph, feeds, run(before, feeds));
 });
 
 test('FoldConstant evaluates large float32 nodes on wasm with the same result as on js', () => {

@@ -8,7 +8,7 @@
 import type { DType } from '../../runtime/dtype.js';
 import type { KernelModule, KernelRegions } from '../../runtime/executable.js';
 import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, substitute, visitExpr } from '../../ir/expr.js';
-import { mapStmtExprs } from '../../tir/stmt.js';
+import { mapStmtExprs, visitStmt } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, emitVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
 import { LANES, type Promotion, laneBase, mentionsLane, promotion, vectorizable } from './registers.js';
@@ -503,16 +503,10 @@ class KernelEmitter {
   private hoistInvariants(loop: Extract<Stmt, { kind: 'for' }>): Expr[] {
     const written = new Set<number>();
     let innermost = true;
-    const scan = (s: Stmt): void => {
-      if (s.kind === 'for') {
-        if (s.forKind !== 'vectorized') innermost = false;
-        scan(s.body);
-      } else if (s.kind === 'seq') s.stmts.forEach(scan);
-      else if (s.kind === 'store') written.add(s.buffer.id);
-      else if (s.kind === 'allocate') scan(s.body);
-      else if (s.kind === 'if') { scan(s.then); if (s.else) scan(s.else); }
-    };
-    scan(loop.body);
+    visitStmt(loop.body, (s) => {
+      if (s.kind === 'for' && s.forKind !== 'vectorized') innermost = false;
+      if (s.kind === 'store') written.add(s.buffer.id);
+    });
     if (!innermost) return [];
     const invariant = (e: Expr): boolean => {
       let ok = true;
