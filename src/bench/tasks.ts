@@ -34,3 +34,13 @@ export function peersFor(task: Task): Peer[] {
     case 'simd-peak': return ['tessera-wasm'];
   }
 }
+
+/** Why a peer package cannot run here (peers are devDependencies, absent from an installed tessera), or undefined when it resolves. */
+export function peerMissing(pkg: string): string | undefined {
+  try {
+    import.meta.resolve(pkg);
+    return undefined;
+  } catch {
+    return `${pkg} is not installed (a devDependency of tessera: run npm install in its checkout)`;
+  }
+}

@@ -15,7 +15,7 @@ import { decodeTensor } from '../frontend/onnx/proto.js';
 import { makeModel } from '../frontend/onnx/model_builder.js';
 import { estimateFlops } from '../tir/analysis.js';
 import { ModuleBuilder, relaxedSimdSupported } from '../codegen/wasm/encoder.js';
-import type { WorkerConfig, WorkerResult } from './tasks.js';
+import { type WorkerConfig, type WorkerResult, peerMissing } from './tasks.js';
 
 interface Input { name: string; tensor: Tensor }
 
@@ -64,18 +64,6 @@ async function runTessera(cfg: WorkerConfig, target: 'wasm' | 'js'): Promise<Wor
   return { ...base, medianMs: res.medianMs, flops: m.flops ?? r.kernels.reduce((s, k) => s + estimateFlops(k.func), 0) };
 }
 
-/** Whether a peer package resolves (peers are devDependencies, absent from an installed tessera). */
-async function installed(pkg: string): Promise<boolean> {
-  try {
-    import.meta.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const notInstalled = (pkg: string): string => `${pkg} is not installed (a devDependency of tessera: run npm install in its checkout)`;
-
 async function runOrt(cfg: WorkerConfig, kind: 'node' | 'web'): Promise<WorkerResult> {
   const base = { peer: cfg.peer, task: cfg.task.name, threads: cfg.threads };
   const m = modelOf(cfg);
@@ -89,7 +77,8 @@ async function runOrt(cfg: WorkerConfig, kind: 'node' | 'web'): Promise<WorkerRe
   let ort: OrtModule;
   let opts: Record<string, unknown>;
   const pkg = kind === 'node' ? 'onnxruntime-node' : 'onnxruntime-web';
-  if (!(await installed(pkg))) return { ...base, skipped: notInstalled(pkg) };
+  const missing = peerMissing(pkg);
+  if (missing) return { ...base, skipped: missing };
   if (kind === 'node') {
     ort = (await import('onnxruntime-node')) as unknown as OrtModule;
     opts = { intraOpNumThreads: cfg.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
@@ -112,7 +101,8 @@ async function runJax(cfg: WorkerConfig): Promise<WorkerResult> {
   const base = { peer: cfg.peer, task: cfg.task.name, threads: cfg.threads };
   if (cfg.task.kind !== 'matmul') return { ...base, skipped: 'jax-js runs only the matmul microbenchmark' };
   if (cfg.threads !== 1) return { ...base, skipped: 'jax-js wasm backend is single-threaded' };
-  if (!(await installed('@jax-js/jax'))) return { ...base, skipped: notInstalled('@jax-js/jax') };
+  const missing = peerMissing('@jax-js/jax');
+  if (missing) return { ...base, skipped: missing };
   const jax = await import('@jax-js/jax');
   await jax.init('wasm');
   jax.defaultDevice('wasm');

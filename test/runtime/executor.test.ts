@@ -115,3 +115,16 @@ test('wasm executables also load synchronously (one thread), as constant folding
   assert.deepEqual([...r.out!.data], expectOut);
   assert.deepEqual([...r.y!.data], expectY);
 });
+
+test('a threaded executable where SharedArrayBuffer is unavailable fails with what the page needs', async () => {
+  const exe = compile(model, { target: 'wasm', threads: 2, fma: false }).executable;
+  const g = globalThis as { SharedArrayBuffer?: unknown };
+  const saved = g.SharedArrayBuffer;
+  delete g.SharedArrayBuffer;
+  try {
+    await assert.rejects(Executor.load(exe, { threads: 2 }), /needs a shared memory, but SharedArrayBuffer is unavailable \(a browser page must be cross-origin isolated: Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp\)/);
+  } finally {
+    g.SharedArrayBuffer = saved;
+  }
+  assert.equal(typeof SharedArrayBuffer, 'function');
+});
