@@ -3,6 +3,7 @@
  * tensor type whose dims may be symbolic (strings); nodes apply a registered
  * operator (ops/) to values. Everything is immutable: passes build new graphs.
  */
+import { TesseraError } from '../runtime/error.js';
 import type { DType } from '../runtime/dtype.js';
 import type { Tensor } from '../runtime/tensor.js';
 
@@ -80,7 +81,7 @@ export function originToString(o: Origin | undefined): string {
 }
 
 /** An error about a graph node; the message names the node, its op and the reason. */
-export class NodeError extends Error {
+export class NodeError extends TesseraError {
   constructor(readonly origin: Origin | undefined, readonly op: string, readonly reason: string, readonly pass?: string) {
     super(`${origin ? originToString(origin) : `op ${op}`}${pass ? ` in pass ${pass}` : ''}: ${reason}`);
     this.name = 'NodeError';

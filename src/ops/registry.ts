@@ -3,6 +3,7 @@
  * its type/shape rule, its fusion pattern kind and its tensor-expression compute.
  * Op modules register themselves at import (ops/index.ts imports them all).
  */
+import { TesseraError } from '../runtime/error.js';
 import type { Attrs, AttrValue, TensorType } from '../graph/ir.js';
 import type { Tensor as TeTensor } from '../te/tensor.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -25,7 +26,7 @@ export interface OpDef {
 }
 
 /** An operator rejected its inputs or attributes; the graph layer adds the node's provenance. */
-export class OpError extends Error {
+export class OpError extends TesseraError {
   constructor(reason: string) {
     super(reason);
     this.name = 'OpError';

@@ -8,6 +8,7 @@
  *                [offset, length] of each binary section
  *   ...          binary sections (constants, wasm module), each 16-byte aligned
  */
+import { TesseraError } from './error.js';
 import type { Executable, KernelModule } from './executable.js';
 
 const MAGIC = [0x54, 0x53, 0x52, 0x41]; // "TSRA"
@@ -18,7 +19,7 @@ interface Header {
   readonly constants: [number, number];
 }
 
-export class ArtifactError extends Error {
+export class ArtifactError extends TesseraError {
   constructor(message: string) {
     super(`invalid tessera artifact: ${message}`);
     this.name = 'ArtifactError';

@@ -3,6 +3,7 @@
  * (names, dtypes, shapes) with clear errors, copies inputs into their planned arena
  * slots, runs the steps in order and copies the outputs out.
  */
+import { TesseraError } from './error.js';
 import { viewArray } from './dtype.js';
 import type { Executable, IOSlot, TargetName } from './executable.js';
 import { layoutAtBatch } from './batch.js';
@@ -13,7 +14,7 @@ import { loadWasmProgramSync, wasmDevice } from './devices/wasm.js';
 
 const DEVICES: Record<TargetName, Device> = { js: jsDevice, wasm: wasmDevice };
 
-export class InputError extends Error {
+export class InputError extends TesseraError {
   constructor(message: string) {
     super(message);
     this.name = 'InputError';

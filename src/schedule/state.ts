@@ -1,8 +1,9 @@
 /** Shared machinery of schedule primitives: errors and lookups of blocks and loops. */
+import { TesseraError } from '../runtime/error.js';
 import { type Expr, visitExpr } from '../ir/expr.js';
 import { type Block, type For, type PrimFunc, type Stmt, collectBlocks, visitStmt } from '../tir/stmt.js';
 
-export class ScheduleError extends Error {
+export class ScheduleError extends TesseraError {
   constructor(prim: string, func: string, reason: string) {
     super(`schedule ${prim} on ${func}: ${reason}`);
     this.name = 'ScheduleError';

@@ -8,6 +8,7 @@
  * when a message was built by hand). Everything that leaves this file is
  * converted to plain numbers, bigints and `Tensor`s.
  */
+import { TesseraError } from '../../runtime/error.js';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -34,7 +35,7 @@ export type OnnxIValueInfoProto = onnx.IValueInfoProto;
 export type OnnxITypeProto = onnx.ITypeProto;
 
 /** The input is not a well-formed ONNX model / tensor, or uses a feature this frontend does not support. */
-export class OnnxFormatError extends Error {
+export class OnnxFormatError extends TesseraError {
   constructor(message: string) {
     super(message);
     this.name = 'OnnxFormatError';
