@@ -173,11 +173,11 @@ describe('ONNX converters (reduce)', () => {
       expectNodeError(() => importOnnx(makeModel({
         nodes: [{ op, inputs: ['x'], outputs: ['y'], attrs: { axes: [0] } }],
         inputs: [f32('x', [2, 3])], outputs: [f32('y', [1, 3])], opset: 18,
-      })), /unsupported attribute 'axes'/);
+      })), /Reduce\w+-18 has no attribute 'axes'/);
       expectNodeError(() => importOnnx(makeModel({
         nodes: [{ op, inputs: ['x', 'a'], outputs: ['y'] }],
         inputs: [f32('x', [2, 3])], outputs: [f32('y', [1, 3])], initializers: { a: i64([0]) }, opset: 13,
-      })), /axes as an input needs opset >= 18/);
+      })), /it has 2 inputs; Reduce\w+-13 takes 1 \(data\)/);
     }
   });
 });

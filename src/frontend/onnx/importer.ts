@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { type DType, dtypeFromOnnx } from '../../runtime/dtype.js';
 import { GraphBuilder } from '../../graph/builder.js';
-import { type Attrs, type Dim, type Graph, type Origin, type TensorType, NodeError, Value } from '../../graph/ir.js';
+import { type Attrs, type Dim, type Graph, type Origin, type TensorType, NodeError, Value, typeToString } from '../../graph/ir.js';
 import { OpError } from '../../ops/registry.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { evaluateNode, isFoldable } from '../../transform/fold_constant.js';
@@ -15,9 +15,11 @@ import '../../ops/index.js';
 import './ops/index.js';
 import { type ConvertContext, findConverter } from './converter.js';
 import {
-  type AttributeValue, type OnnxIGraphProto, type OnnxINodeProto, type OnnxITypeProto, OnnxFormatError,
+  type AttributeValue, type OnnxIGraphProto, type OnnxINodeProto, type OnnxITypeProto, type OnnxIValueInfoProto, OnnxFormatError,
   attributeValue, decodeModel, onnxDataTypeName, tensorFromProto,
 } from './proto.js';
+import { resolveSchema } from './schema.js';
+import { type Opsets, checkInputTypes, declaredTypeConflict, declaredTypeText, validateModel } from './validate.js';
 
 export interface ImportOptions {
   /** Directory for external tensor data (defaults to the model file's directory). */
@@ -81,16 +83,10 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Graph {
 
 export function importOnnxModel(bytes: Uint8Array, opts: ImportOptions = {}): ImportedModel {
   const model = decodeModel(bytes);
-  let opset = 0;
-  for (const o of model.opsetImport ?? []) {
-    const domain = o.domain ?? '';
-    const version = Number(o.version ?? 0);
-    if (domain === '' || domain === 'ai.onnx') opset = version;
-  }
-  if (opset === 0) opset = 1; // models without an ai.onnx import default to opset 1
+  const opsets = validateModel(model);
   const g = model.graph!;
   const producer = `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim();
-  return { graph: importGraph(g, opset, opts), onnxNodes: g.node?.length ?? 0, opset, producer };
+  return { graph: importGraph(g, opsets, opts), onnxNodes: g.node?.length ?? 0, opset: opsets.get('') ?? 0, producer };
 }
 
 function typeOf(t: OnnxITypeProto | null | undefined, what: string, dimValues: Readonly<Record<string, number>>): TensorType {
@@ -109,7 +105,7 @@ function typeOf(t: OnnxITypeProto | null | undefined, what: string, dimValues: R
   return { dtype, shape };
 }
 
-function importGraph(g: OnnxIGraphProto, opset: number, opts: ImportOptions): Graph {
+function importGraph(g: OnnxIGraphProto, opsets: Opsets, opts: ImportOptions): Graph {
   const b = new GraphBuilder(g.name || 'main');
   const env = new Map<string, Value>();
   const dims = opts.dimValues ?? {};
@@ -131,7 +127,8 @@ function importGraph(g: OnnxIGraphProto, opset: number, opts: ImportOptions): Gr
     }
     env.set(name, b.input(name, type));
   }
-  (g.node ?? []).forEach((node, index) => convertNode(node, index, opset, env, b, opts));
+  (g.node ?? []).forEach((node, index) => convertNode(node, index, opsets, env, b, opts));
+  checkDeclaredTypes(g, g.name || 'main', env);
   for (const vo of g.output ?? []) {
     const name = vo.name ?? '';
     const v = env.get(name);
@@ -163,13 +160,14 @@ function foldAtImport(b: GraphBuilder, outs: Value[]): Value[] {
  * inputs are bound to `values`, outer-scope names stay visible, its nodes become nodes
  * of the builder's graph. Returns its outputs.
  */
-function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: string, opset: number, outer: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): Value[] {
+function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: string, opsets: Opsets, outer: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): Value[] {
   const env = new Map(outer);
   for (const init of g.initializer ?? []) env.set(init.name ?? '', b.constant(tensorFromProto(init, opts.modelDir)));
   const inputs = g.input ?? [];
   if (inputs.length !== values.length) throw new OnnxFormatError(`subgraph ${prefix} has ${inputs.length} inputs, given ${values.length}`);
   inputs.forEach((vi, i) => env.set(vi.name ?? '', values[i]!));
-  (g.node ?? []).forEach((node, index) => convertNode({ ...node, name: `${prefix}/${node.name || `${node.opType}_${index}`}` }, index, opset, env, b, opts));
+  (g.node ?? []).forEach((node, index) => convertNode({ ...node, name: `${prefix}/${node.name || `${node.opType}_${index}`}` }, index, opsets, env, b, opts));
+  checkDeclaredTypes(g, prefix, env);
   return (g.output ?? []).map((vo) => {
     const v = env.get(vo.name ?? '');
     if (!v) throw new OnnxFormatError(`subgraph ${prefix}: output '${vo.name}' is not produced`);
@@ -177,22 +175,40 @@ function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: s
   });
 }
 
-/** Operator domains besides ai.onnx that have converters, with the one version each defines. */
-const EXTRA_DOMAINS: Readonly<Record<string, number>> = { 'ai.onnx.preview.training': 1 };
+/**
+ * The declared types of a graph's outputs and value_info entries against the types
+ * inferred while converting: a contradiction names both.
+ */
+function checkDeclaredTypes(g: OnnxIGraphProto, path: string, env: ReadonlyMap<string, Value>): void {
+  const check = (vi: OnnxIValueInfoProto, what: string): void => {
+    const v = env.get(vi.name ?? '');
+    if (!v || !vi.type) return;
+    const conflict = declaredTypeConflict(vi.type, v.type);
+    if (conflict) {
+      throw new OnnxFormatError(`not a valid ONNX model: graph '${path}': ${what} '${vi.name}' is declared ${declaredTypeText(vi.type)}, `
+        + `but the model computes ${typeToString(v.type)} (the ${conflict} differs)`);
+    }
+  };
+  for (const vo of g.output ?? []) check(vo, 'graph output');
+  for (const vi of g.valueInfo ?? []) check(vi, 'value_info');
+}
 
-function convertNode(node: OnnxINodeProto, index: number, opset: number, env: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): void {
+/** Operator domains besides ai.onnx that have converters (registered as `${domain}.${opType}`). */
+const EXTRA_DOMAINS: ReadonlySet<string> = new Set(['ai.onnx.preview.training']);
+
+function convertNode(node: OnnxINodeProto, index: number, opsets: Opsets, env: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): void {
   const opType = node.opType ?? '';
-  const domain = node.domain ?? '';
+  const domain = node.domain === 'ai.onnx' ? '' : node.domain ?? '';
+  const opset = opsets.get(domain) ?? 0;
   const origin: Origin = { name: node.name || `${opType}_${index}`, opType, opset, ...(domain ? { domain } : {}) };
-  const standard = domain === '' || domain === 'ai.onnx';
-  const domainVersion = EXTRA_DOMAINS[domain];
-  if (!standard && domainVersion === undefined) throw new NodeError(origin, opType, `operator domain '${domain}' is not supported`);
-  // Ops of other domains are registered as `${domain}.${opType}`.
-  const entry = findConverter(standard ? opType : `${domain}.${opType}`, standard ? opset : domainVersion!, origin);
+  if (domain !== '' && !EXTRA_DOMAINS.has(domain)) throw new NodeError(origin, opType, `operator domain '${domain}' is not supported`);
+  const entry = findConverter(domain ? `${domain}.${opType}` : opType, opset, origin);
+  const schema = resolveSchema(domain, opType, opset);
+  if ('reason' in schema) throw new NodeError(origin, opType, schema.reason);
   const attrs = new Map<string, AttributeValue>();
   for (const a of node.attribute ?? []) {
     const name = a.name ?? '';
-    if (!entry.attrs.has(name)) throw new NodeError(origin, opType, `unsupported attribute '${name}'`);
+    if (!entry.attrs.has(name)) throw new NodeError(origin, opType, `attribute '${name}' of ${schema.label} is not supported by Tessera`);
     try {
       attrs.set(name, attributeValue(a, opts.modelDir));
     } catch (e) {
@@ -207,6 +223,7 @@ function convertNode(node: OnnxINodeProto, index: number, opset: number, env: Ma
   });
   const outputNames = node.output ?? [];
   const fail = (reason: string): never => { throw new NodeError(origin, opType, reason); };
+  checkInputTypes(schema, inputs.map((v) => v?.type ?? null), fail);
   const get = (name: string): AttributeValue | undefined => attrs.get(name);
   const num = (name: string, kind: 'int' | 'float', dflt?: number): number => {
     const a = get(name);
@@ -256,7 +273,7 @@ function convertNode(node: OnnxINodeProto, index: number, opset: number, env: Ma
     subgraph: (attr, values) => {
       const a = get(attr);
       if (!a || a.kind !== 'graph') return fail(`attribute '${attr}' must be a graph`);
-      return convertSubgraph(a.value, values, `${origin.name}/${attr}`, opset, env, b, opts);
+      return convertSubgraph(a.value, values, `${origin.name}/${attr}`, opsets, env, b, opts);
     },
     op: (op: string, ins: readonly (Value | null)[], at: Attrs = {}, final = false): Value[] => {
       try {

@@ -1,5 +1,6 @@
 /** Builds small ONNX models in memory (tests, benchmarks, examples): nodes, typed inputs/outputs, initializers. */
 import { onnx, tensorToProto } from './proto.js';
+import { resolveSchema, schemaAttribute } from './schema.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { type DType, dtypeToOnnx } from '../../runtime/dtype.js';
 
@@ -8,8 +9,11 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   name?: string;
-  attrs?: Record<string, number | number[] | string | Tensor>;
+  attrs?: Record<string, AttrSpec>;
 }
+
+/** An attribute value: numbers are typed as the op's schema says (int or float), strings and string lists as such. */
+export type AttrSpec = number | number[] | string | string[] | Tensor;
 
 export interface ValueSpec {
   name: string;
@@ -17,11 +21,25 @@ export interface ValueSpec {
   shape: (number | string)[];
 }
 
-function attribute(name: string, v: number | number[] | string | Tensor): onnx.IAttributeProto {
+/**
+ * An attribute of `op`, typed as the op's schema defines it (so `alpha: 1` is a FLOAT where the
+ * schema says float); attributes the schema lacks are typed by their value (integers as ints).
+ */
+function attribute(op: string, opset: number, name: string, v: AttrSpec): onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
+  const schema = resolveSchema('', op, opset);
+  const declared = 'reason' in schema ? undefined : schemaAttribute(schema, name)?.type;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) return v.every(Number.isInteger) ? { name, type: T.INTS, ints: v } : { name, type: T.FLOATS, floats: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
+  if (Array.isArray(v)) {
+    if (v.some((x) => typeof x === 'string')) return { name, type: T.STRINGS, strings: v.map((x) => new TextEncoder().encode(String(x))) };
+    const nums = v as number[];
+    const floats = declared ? declared === 'floats' : !nums.every(Number.isInteger);
+    return floats ? { name, type: T.FLOATS, floats: nums } : { name, type: T.INTS, ints: nums };
+  }
+  if (typeof v === 'number') {
+    const float = declared ? declared === 'float' : !Number.isInteger(v);
+    return float ? { name, type: T.FLOAT, f: v } : { name, type: T.INT, i: v };
+  }
   return { name, type: T.TENSOR, t: tensorToProto(v) };
 }
 
@@ -44,14 +62,15 @@ export function makeModel(spec: {
   initializers?: Record<string, Tensor>;
   opset?: number;
 }): Uint8Array {
+  const opset = spec.opset ?? 17;
   const model = onnx.ModelProto.create({
     irVersion: 8,
-    opsetImport: [{ domain: '', version: spec.opset ?? 17 }],
+    opsetImport: [{ domain: '', version: opset }],
     graph: {
       name: 'test',
       node: spec.nodes.map((n, i) => ({
         opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op}_${i}`,
-        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(n.op, opset, k, v)),
       })),
       input: spec.inputs.map(valueInfo),
       output: spec.outputs.map(valueInfo),

@@ -133,17 +133,16 @@ registerConverter('GlobalMaxPool', 1, [], (ctx) => ctx.op('GlobalMaxPool', [ctx.
 
 // ------------------------------------------------------------------ Gemm, MatMul
 
-function gemm(ctx: ConvertContext, cOptional: boolean): Value[] {
+/** Gemm; C is optional from opset 11 (the schema requires it before). */
+function gemm(ctx: ConvertContext): Value[] {
   const c = ctx.inputs[2] ?? null;
-  if (!c && !cOptional) ctx.fail(`input C is required before opset 11 (model uses opset ${ctx.opset})`);
   const attrs = {
     alpha: ctx.float('alpha', 1), beta: ctx.float('beta', 1),
     transA: ctx.int('transA', 0), transB: ctx.int('transB', 0),
   };
   return ctx.op('Gemm', c ? [ctx.input(0), ctx.input(1), c] : [ctx.input(0), ctx.input(1)], attrs, true);
 }
-registerConverter('Gemm', 7, ['alpha', 'beta', 'transA', 'transB'], (ctx) => gemm(ctx, false));
-registerConverter('Gemm', 11, ['alpha', 'beta', 'transA', 'transB'], (ctx) => gemm(ctx, true));
+registerConverter('Gemm', 7, ['alpha', 'beta', 'transA', 'transB'], gemm);
 
 registerConverter('MatMul', 1, [], (ctx) => ctx.op('MatMul', [ctx.input(0), ctx.input(1)], {}, true));
 

@@ -20,9 +20,7 @@ const AXES_INPUT_SINCE: Record<string, number> = {
 };
 
 for (const [op, since] of Object.entries(AXES_INPUT_SINCE)) {
-  registerConverter(op, 1, ['axes', 'keepdims'], (ctx) => {
-    if (ctx.inputs.length > 1) ctx.fail(`axes as an input needs opset >= ${since} (model uses opset ${ctx.opset}); use the axes attribute`);
-    return reduce(op, ctx, ctx.ints('axes', []));
-  });
+  // Before `since` the axes are an attribute (the schema refuses an axes input).
+  registerConverter(op, 1, ['axes', 'keepdims'], (ctx) => reduce(op, ctx, ctx.ints('axes', [])));
   registerConverter(op, since, ['keepdims', 'noop_with_empty_axes'], (ctx) => reduce(op, ctx, optionalConstInts(ctx, 1, 'axes') ?? []));
 }
