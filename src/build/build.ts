@@ -10,6 +10,7 @@ import { generateModule } from '../codegen/index.js';
 import { type LoweredKernel, kernelGroups, lowerGroup } from './lower.js';
 import { checkBatchSeparable, dynamicBatchDim, isBatched } from './dynamic_batch.js';
 import { ALIGN, alignUp, planMemory } from './memory_plan.js';
+import { bytesText, checkArenaBytes } from '../runtime/limits.js';
 
 export interface BuildOptions {
   readonly target: TargetName;
@@ -129,6 +130,8 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
       : 0;
     const workspaceOffset = actBase + alignUp(plan.peakBytes);
     const fixedEnd = workspaceOffset + alignUp(workspaceBytes);
+    checkArenaBytes(fixedEnd + samplePlan.peakBytes, `the model's memory (constants ${bytesText(constBytes)}, activations ${bytesText(plan.peakBytes)}`
+      + `${samplePlan.peakBytes ? ` + ${bytesText(samplePlan.peakBytes)} per sample` : ''}, kernel workspace ${bytesText(workspaceBytes)})`);
     const executable: Executable = {
       format: 'tessera-executable', version: 1, target: opts.target, module,
       arenaBytes: fixedEnd + samplePlan.peakBytes,

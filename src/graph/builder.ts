@@ -4,7 +4,24 @@
  */
 import type { Tensor } from '../runtime/tensor.js';
 import { OpError, getOp } from '../ops/registry.js';
-import { type Attrs, type Graph, type Node, type Origin, type TensorType, NodeError, Value } from './ir.js';
+import { type Attrs, type Graph, type Node, type Origin, type TensorType, NodeError, Value, originToString, typeToString } from './ir.js';
+import { dtypeBytes } from '../runtime/dtype.js';
+import { checkArenaBytes } from '../runtime/limits.js';
+
+/**
+ * Every value's type is checked as it is made: each dim a size (a non-negative safe integer)
+ * or symbolic, and the tensor within the arena Tessera supports (its numeric dims alone, when
+ * some are symbolic), so nothing downstream allocates or generates code for an impossible shape.
+ */
+function checkType(t: TensorType, what: string, op: string, origin?: Origin): void {
+  let bytes = dtypeBytes(t.dtype);
+  for (const d of t.shape) {
+    if (typeof d === 'string') continue;
+    if (!Number.isSafeInteger(d) || d < 0) throw new NodeError(origin, op, `${what} would have the invalid shape [${t.shape.join(', ')}]`);
+    bytes *= d;
+  }
+  checkArenaBytes(bytes, `${origin ? `${originToString(origin)}: ` : ''}${what} (${typeToString(t)})`);
+}
 
 export class GraphBuilder {
   private readonly inputs: Value[] = [];
@@ -21,6 +38,7 @@ export class GraphBuilder {
   }
 
   input(name: string, type: TensorType): Value {
+    checkType(type, `graph input '${name}'`, 'graph');
     const v = new Value(name, type);
     this.inputs.push(v);
     return v;
@@ -49,6 +67,7 @@ export class GraphBuilder {
       if (e instanceof OpError) throw new NodeError(origin, op, e.message);
       throw e;
     }
+    types.forEach((t, i) => checkType(t, `output ${i}`, op, origin));
     const outputs = types.map((t, i) => new Value(outNames?.[i] || this.fresh(origin?.name || op), t));
     this.nodes.push({ op, inputs: [...inputs], outputs, attrs, ...(origin ? { origin } : {}) });
     return outputs;

@@ -27,10 +27,14 @@ export interface ConvertContext {
   requireConstInput(i: number, what: string): Tensor;
   /** Attribute accessors; absent attributes take the default, or fail when there is none. */
   has(name: string): boolean;
+  /** An int attribute; one beyond ±(2^53-1) fails with its exact value (no scalar attribute uses sentinels). */
   int(name: string, dflt?: number): number;
   float(name: string, dflt?: number): number;
   string(name: string, dflt?: string): string;
+  /** Int lists: exact within ±(2^53-1), ±Infinity beyond (the INT64_MAX/MIN "to the end" sentinels). */
   ints(name: string, dflt?: readonly number[]): readonly number[];
+  /** An int or ints attribute's exact int64 values (a Constant's value_int, value_ints). */
+  int64s(name: string): bigint[];
   floats(name: string, dflt?: readonly number[]): readonly number[];
   tensor(name: string): Tensor;
   raw(name: string): AttributeValue | undefined;

@@ -16,8 +16,10 @@ import './ops/index.js';
 import { type ConvertContext, findConverter } from './converter.js';
 import {
   type AttributeValue, type OnnxIGraphProto, type OnnxINodeProto, type OnnxITypeProto, type OnnxIValueInfoProto, OnnxFormatError,
-  attributeValue, decodeModel, onnxDataTypeName, tensorFromProto,
+  attributeValue, decodeModel, int64ToBigInt, onnxDataTypeName, tensorFromProto,
 } from './proto.js';
+import { LimitError } from '../../runtime/error.js';
+import { MAX_ARENA_BYTES, bytesText } from '../../runtime/limits.js';
 import { resolveSchema } from './schema.js';
 import { type Opsets, checkInputTypes, declaredTypeConflict, declaredTypeText, validateModel } from './validate.js';
 
@@ -97,8 +99,9 @@ function typeOf(t: OnnxITypeProto | null | undefined, what: string, dimValues: R
   const shape: Dim[] = (tt.shape?.dim ?? []).map((d, i) => {
     if (d.dimParam) return dimValues[d.dimParam] ?? d.dimParam;
     if (d.dimValue !== undefined && d.dimValue !== null) {
-      const v = Number(d.dimValue);
-      if (v >= 0) return v;
+      const v = int64ToBigInt(d.dimValue);
+      if (v > BigInt(MAX_ARENA_BYTES)) throw new LimitError(`${what}: dim ${v} at axis ${i} is beyond any tensor Tessera supports (at most ${bytesText(MAX_ARENA_BYTES)} per model)`);
+      if (v >= 0n) return Number(v);
     }
     return `${what}_d${i}`;
   });
@@ -228,8 +231,18 @@ function convertNode(node: OnnxINodeProto, index: number, opsets: Opsets, env: M
   const num = (name: string, kind: 'int' | 'float', dflt?: number): number => {
     const a = get(name);
     if (!a) return dflt ?? fail(`missing required attribute '${name}'`);
-    if (a.kind === 'int' || a.kind === 'float') return a.value;
+    if (a.kind === 'float') return a.value;
+    if (a.kind === 'int') {
+      // Beyond ±(2^53-1) an int arrives as ±Infinity: no scalar attribute means that.
+      return Number.isFinite(a.value) ? a.value : fail(`attribute '${name}' is ${exactInts(name)[0]}, beyond the integers Tessera handles (±(2^53-1))`);
+    }
     return fail(`attribute '${name}' must be ${kind === 'int' ? 'an int' : 'a float'}, got ${a.kind}`);
+  };
+  /** An int or ints attribute's exact int64 values (the decoded numbers saturate beyond 2^53). */
+  const exactInts = (name: string): bigint[] => {
+    const a = (node.attribute ?? []).find((x) => x.name === name);
+    if (!a) return fail(`missing required attribute '${name}'`);
+    return (attrs.get(name)?.kind === 'ints' ? a.ints ?? [] : [a.i]).map((v) => int64ToBigInt(v));
   };
   const list = (name: string, dflt?: readonly number[]): readonly number[] => {
     const a = get(name);
@@ -264,6 +277,7 @@ function convertNode(node: OnnxINodeProto, index: number, opsets: Opsets, env: M
       return a.kind === 'string' ? a.value : fail(`attribute '${name}' must be a string, got ${a.kind}`);
     },
     ints: list,
+    int64s: exactInts,
     floats: list,
     tensor: (name) => {
       const a = get(name);

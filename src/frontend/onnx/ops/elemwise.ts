@@ -164,8 +164,8 @@ registerConverter('Constant', 1, ['value', 'value_float', 'value_floats', 'value
   if (ctx.has('value')) t = ctx.tensor('value');
   else if (ctx.has('value_float')) t = new Tensor('float32', [ctx.float('value_float')], []);
   else if (ctx.has('value_floats')) t = new Tensor('float32', [...ctx.floats('value_floats')]);
-  else if (ctx.has('value_int')) t = new Tensor('int64', [BigInt(ctx.int('value_int'))], []);
-  else if (ctx.has('value_ints')) t = new Tensor('int64', ctx.ints('value_ints').map((v) => BigInt(v)));
+  else if (ctx.has('value_int')) t = new Tensor('int64', ctx.int64s('value_int'), []);
+  else if (ctx.has('value_ints')) t = new Tensor('int64', ctx.int64s('value_ints'));
   else return ctx.fail('has no value attribute');
   return [ctx.constant(t)];
 });
