@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `tessera` command: run, check and inspect ONNX models. */
+import { TesseraError } from '../runtime/error.js';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -247,6 +248,8 @@ withCompileOptions(program
   });
 
 program.parseAsync().catch((e: unknown) => {
-  console.error(`tessera: ${e instanceof Error ? e.message : String(e)}`);
+  // A TesseraError is about the input and says what and where; anything else is a bug in Tessera.
+  if (e instanceof TesseraError) console.error(`tessera: ${e.message}`);
+  else console.error(`tessera: internal error (a bug in Tessera; please report it with the model):\n${e instanceof Error ? e.stack : String(e)}`);
   process.exitCode = 2;
 });
