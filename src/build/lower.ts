@@ -5,8 +5,9 @@
  * no kernel: their outputs alias their inputs' storage.
  */
 import type { DType } from '../runtime/dtype.js';
-import { type Graph, type Node, type Value, FUSED_OP, NodeError } from '../graph/ir.js';
-import { type Expr, add, floordiv, floormod, int, mul } from '../ir/expr.js';
+import { type Graph, type Node, type Value, FUSED_OP, NodeError, originToString } from '../graph/ir.js';
+import { InternalError, LimitError, TesseraError } from '../runtime/error.js';
+import { type Expr, add, floordiv, floormod, int, mul, visitExpr } from '../ir/expr.js';
 import { OpError, getOp } from '../ops/registry.js';
 import { strides } from '../ops/common.js';
 import { type Tensor as TeTensor, compute, placeholder } from '../te/tensor.js';
@@ -14,7 +15,7 @@ import { createPrimFunc } from '../te/lower.js';
 import { defaultSchedule } from '../schedule/default.js';
 import type { Instruction } from '../schedule/schedule.js';
 import { lowerForCodegen } from '../tir/transform/pipeline.js';
-import type { PrimFunc } from '../tir/stmt.js';
+import { type PrimFunc, stmtExprs, visitStmt } from '../tir/stmt.js';
 
 export interface LoweredKernel {
   readonly name: string;
@@ -117,13 +118,36 @@ export const kernelName = (nodes: readonly Node[], index: number): string => `k$
 export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], bind: DimBinding = {}): LoweredKernel {
   const { inputs, placeholders, outputs: outTensors } = composeTe(nodes, index, outputs, bind);
   const name = kernelName(nodes, index);
+  let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace'>;
   try {
     const sch = defaultSchedule(createPrimFunc(name, placeholders, outTensors));
-    return { name, func: lowerForCodegen(sch.func), scheduled: sch.func, trace: sch.trace, inputs, outputs, nodes };
+    lowered = { func: lowerForCodegen(sch.func), scheduled: sch.func, trace: sch.trace };
   } catch (e) {
     const n = nodes[nodes.length - 1]!;
-    throw new NodeError(n.origin, n.op, (e as Error).message, 'lower');
+    if (e instanceof NodeError) throw e;
+    if (e instanceof TesseraError) throw new NodeError(n.origin, n.op, e.message, 'lower');
+    throw new InternalError(`scheduling kernel ${name} (${originToString(n.origin) || n.op})`, e);
   }
+  checkIndexConstants(lowered.func, nodes);
+  return { name, ...lowered, inputs, outputs, nodes };
+}
+
+/**
+ * Kernels index with 32-bit integers: an int32 constant beyond that range (from an attribute
+ * such as a stride of 2^40) would wrap, so it is refused rather than compiled wrong.
+ */
+function checkIndexConstants(func: PrimFunc, nodes: readonly Node[]): void {
+  visitStmt(func.body, (s) => {
+    for (const e of stmtExprs(s)) {
+      visitExpr(e, (x) => {
+        if (x.kind === 'int' && x.dtype === 'int32' && (x.value > 0x7fffffff || x.value < -0x80000000)) {
+          const n = nodes[nodes.length - 1]!;
+          throw new LimitError(`${originToString(n.origin) || `op ${n.op}`}: its index arithmetic needs the constant ${x.value}, `
+            + `beyond the 32-bit integers Tessera's kernels index with (check attributes such as strides, pads and dilations)`);
+        }
+      });
+    }
+  });
 }
 
 function checkOutput(node: Node, v: Value, dtype: DType, shape: readonly number[], bind: DimBinding): void {

@@ -15,6 +15,18 @@ export class TesseraError extends Error {
 }
 
 /**
+ * A broken invariant inside Tessera (a bug), with the context it happened in: what was being
+ * compiled or run. Deliberately not a TesseraError: it is never the input's fault, and the
+ * fuzzer and the escape tests count it as a crash. `cause` holds the original error.
+ */
+export class InternalError extends Error {
+  constructor(context: string, cause: unknown) {
+    super(`internal error in Tessera (a bug; please report it) while ${context}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'InternalError';
+  }
+}
+
+/**
  * A size (a dim, an element count, a byte size, a parameter count) beyond what Tessera
  * supports: the message names the value, its size and the limit.
  */

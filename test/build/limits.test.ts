@@ -62,6 +62,15 @@ describe('limits instead of crashes', () => {
     }), 'axis', 2n ** 63n - 1n), NodeError, /node 'f' \(Flatten, opset 17\): attribute 'axis' is 9223372036854775807, beyond the integers Tessera handles/);
   });
 
+  it('attributes that would need index constants beyond 32 bits are refused, not compiled wrong', () => {
+    const bytes = makeModel({
+      nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w'], outputs: ['y'], name: 'ct', attrs: { strides: [3, 2 ** 40], output_shape: [10, 8] } }],
+      inputs: [f32('x', [1, 1, 3, 3])], outputs: [f32('y', [1, 2, 10, 8])],
+      initializers: { w: new Tensor('float32', new Float32Array(18).fill(1), [1, 2, 3, 3]) },
+    });
+    refuses(bytes, LimitError, /node 'ct' \(ConvTranspose, opset 17\): its index arithmetic needs the constant \d+, beyond the 32-bit integers/);
+  });
+
   it("the whole model's memory is checked before anything is allocated", () => {
     // Four live 480 MB activations: each tensor fits, the arena does not.
     const n = 120_000_000;

@@ -215,7 +215,8 @@ function convertNode(node: OnnxINodeProto, index: number, opsets: Opsets, env: M
     try {
       attrs.set(name, attributeValue(a, opts.modelDir));
     } catch (e) {
-      throw new NodeError(origin, opType, (e as Error).message);
+      if (e instanceof OnnxFormatError) throw new NodeError(origin, opType, e.message);
+      throw e;
     }
   }
   const inputs = (node.input ?? []).map((name) => {

@@ -43,8 +43,7 @@ function splitBy(l: Linear, d: number): { q: Linear; r: Linear } {
  * x % c = d·(q % (c/d)) + r (for d = c: q and r). So (4a + l) // 16 = a // 4 for l < 4.
  */
 function divMod(op: 'floordiv' | 'floormod', l: Linear, c: number, ranges: Ranges): Expr | undefined {
-  for (let d = c; d > 1; d--) {
-    if (c % d !== 0) continue;
+  for (const d of divisorsAbove1(c)) {
     const { q, r } = splitBy(l, d);
     const b = bounds(r, ranges);
     if (!b || b[0] < 0 || b[1] >= d) continue;
@@ -55,6 +54,18 @@ function divMod(op: 'floordiv' | 'floormod', l: Linear, c: number, ranges: Range
     return simplifyExpr(binary('add', binary('mul', inner, int(d)), fromLinear(r)), ranges);
   }
   return undefined;
+}
+
+/** The divisors of c greater than 1, largest first (trial division to sqrt(c): a huge c costs its square root, not c). */
+function divisorsAbove1(c: number): number[] {
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let i = 1; i * i <= c; i++) {
+    if (c % i !== 0) continue;
+    if (i > 1) small.push(i);
+    if (i * i !== c) large.push(c / i);
+  }
+  return [...large, ...small.reverse()];
 }
 
 export function simplifyExpr(e: Expr, ranges: Ranges = new Map()): Expr {
@@ -68,7 +79,8 @@ export function simplifyExpr(e: Expr, ranges: Ranges = new Map()): Expr {
   if (x.op === 'floordiv' || x.op === 'floormod') {
     const c = constValue(x.b);
     const l = toLinear(x.a);
-    if (c !== undefined && c > 0 && l) return divMod(x.op, l, c, ranges) ?? binary(x.op, fromLinear(l), x.b);
+    // A divisor beyond int32 is no index arithmetic the kernels can do; codegen refuses it.
+    if (c !== undefined && c > 0 && c <= 0x7fffffff && l) return divMod(x.op, l, c, ranges) ?? binary(x.op, fromLinear(l), x.b);
   }
   return x;
 }
