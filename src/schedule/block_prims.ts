@@ -7,7 +7,7 @@ import {
   type Block, type BlockIterVar, type For, type PrimFunc, type Stmt, type Store, collectBlocks, loop, mapStmt, mapStmtExprs, seq, store, visitStmt,
 } from '../tir/stmt.js';
 import { affineCombine, fromLinear, toLinear } from '../tir/arith.js';
-import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, usesVars } from './state.js';
+import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, uniqueBlock, usesVars } from './state.js';
 
 /** The outermost statement of the loop nest that holds only `block` (the block itself if none). */
 export function nestRoot(f: PrimFunc, block: Block, fail: Fail): Stmt {
@@ -51,14 +51,15 @@ function dropAllocation(body: Stmt, buf: Buffer): Stmt {
  */
 export function computeInline(f: PrimFunc, name: string): PrimFunc {
   const fail = failer('compute_inline', f);
-  const block = findBlock(f, name, fail);
+  const blocks = collectBlocks(f.body);
+  const block = uniqueBlock(blocks, name, fail);
   if (block.init) fail(`block ${name}: it is a reduction`);
   if (block.iterVars.some((v) => v.type !== 'spatial')) fail(`block ${name}: it has reduce iterators`);
   const st = simpleStore(block, fail);
   const buf = st.buffer;
   if (f.params.includes(buf)) fail(`block ${name}: it writes the function parameter ${buf.name}`);
   if (readsBuffer(st.value, buf)) fail(`block ${name}: it reads the buffer it writes`);
-  const writers = collectBlocks(f.body).filter((b) => b.writes.includes(buf));
+  const writers = blocks.filter((b) => b.writes.includes(buf));
   if (writers.length !== 1) fail(`block ${name}: buffer ${buf.name} has ${writers.length} writers`);
   const root = nestRoot(f, block, fail);
   const params = block.iterVars.map((v) => v.var);
@@ -69,13 +70,17 @@ export function computeInline(f: PrimFunc, name: string): PrimFunc {
       params.forEach((p: Var, i) => map.set(p.id, inline(x.indices[i]!)));
       return substitute(st.value, map);
     });
-  let body = mapStmt(f.body, (s) => (s === root ? seq([]) : undefined), inline);
-  body = dropAllocation(body, buf);
-  body = mapStmt(body, (s) => {
-    if (s.kind !== 'block' || !s.reads.includes(buf)) return undefined;
-    return { ...s, reads: [...new Set([...s.reads.filter((b) => b !== buf), ...block.reads])] };
-  });
-  return { ...f, body };
+  // One walk: the nest goes, its allocation goes, and only the blocks that read the
+  // buffer (their `reads` say which) are rewritten; the others are kept as they are.
+  const rewrite = (s: Stmt): Stmt | undefined => {
+    if (s === root) return seq([]);
+    if (s.kind === 'allocate' && s.buffer === buf) return mapStmt(s.body, rewrite);
+    if (s.kind !== 'block') return undefined;
+    if (!s.reads.includes(buf)) return s;
+    const b = mapStmtExprs(s, inline) as Block;
+    return { ...b, reads: [...new Set([...b.reads.filter((x) => x !== buf), ...block.reads])] };
+  };
+  return { ...f, body: mapStmt(f.body, rewrite) };
 }
 
 /**

@@ -441,8 +441,7 @@ export function defaultSchedule(func: import('../tir/stmt.js').PrimFunc): Schedu
     const writesScratch = block.writes.every((b) => !sch.func.params.includes(b));
     if (block.init || !writesScratch || block.materialize) continue;
     const out = block.writes[0]!;
-    const feedsTiled = collectBlocks(sch.func.body).some((x) => tiled.has(x.name) && x.reads.includes(out));
-    if (feedsTiled && isPadding(block)) continue;
+    if (isPadding(block) && collectBlocks(sch.func.body).some((x) => tiled.has(x.name) && x.reads.includes(out))) continue;
     sch.computeInline(name);
   }
   for (const name of sch.blockNames()) {
