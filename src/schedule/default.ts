@@ -54,6 +54,29 @@ function isPadding(b: Block): boolean {
   return pad;
 }
 
+/**
+ * Inlining a stage copies its expression into every load of its buffer. Where the readers
+ * load it more than once (HardSwish reads its input twice, a Winograd transform reads a
+ * padded tile four times) the copies compound along a chain: 2^n nodes after n such ops.
+ * A stage is inlined only while its copies add at most this many expression nodes;
+ * otherwise it stays in its scratch buffer and is computed once.
+ */
+const MAX_INLINE_COPY_NODES = 64;
+
+/** Expression nodes that inlining `block` (writing `out`) adds beyond its one computation. */
+function inlineCopies(body: Stmt, block: Block, out: Block['writes'][number]): number {
+  if (block.body.kind !== 'store') return 0;
+  let loads = 0;
+  for (const r of collectBlocks(body)) {
+    if (!r.reads.includes(out) || r.body.kind !== 'store') continue;
+    visitExpr(r.body.value, (e) => { if (e.kind === 'load' && e.buffer === out) loads++; });
+  }
+  if (loads <= 1) return 0;
+  let size = 0;
+  visitExpr(block.body.value, () => { size++; });
+  return (loads - 1) * size;
+}
+
 interface TilePlan {
   readonly block: string;
 }
@@ -442,6 +465,7 @@ export function defaultSchedule(func: import('../tir/stmt.js').PrimFunc): Schedu
     if (block.init || !writesScratch || block.materialize) continue;
     const out = block.writes[0]!;
     if (isPadding(block) && collectBlocks(sch.func.body).some((x) => tiled.has(x.name) && x.reads.includes(out))) continue;
+    if (inlineCopies(sch.func.body, block, out) > MAX_INLINE_COPY_NODES) continue;
     sch.computeInline(name);
   }
   for (const name of sch.blockNames()) {
