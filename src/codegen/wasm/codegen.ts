@@ -3,7 +3,9 @@
  * our own encoder). The module imports its linear memory as `env.memory` and the
  * math intrinsics wasm lacks from `math` (f64 → f64). Each kernel is exported
  * under its name and takes one i32 byte offset per buffer parameter, then the
- * offset of the workspace that holds its scratch buffers.
+ * offset of the workspace that holds its scratch buffers; a kernel with more
+ * buffers than MAX_PARAM_ARGS (limits.ts) takes instead the offset of an argument
+ * table holding them (one u32 each), then the workspace offset.
  */
 import type { DType } from '../../runtime/dtype.js';
 import type { KernelModule, KernelRegions } from '../../runtime/executable.js';
@@ -15,6 +17,7 @@ import { LANES, type Promotion, laneBase, mentionsLane, promotion, vectorizable 
 import { type Atom, accessKey, loopPointers, withAtoms } from './induction.js';
 import type { Allocate, PrimFunc, Stmt } from '../../tir/stmt.js';
 import { CodegenError } from '../error.js';
+import { checkEngineLimit, usesArgTable } from './limits.js';
 import { type FunctionBuilder, type LoadOp, type PlainOp, type StoreOp, type ValType, ModuleBuilder } from './encoder.js';
 
 function valType(t: DType): ValType {
@@ -154,8 +157,18 @@ class KernelEmitter {
     /** Fuse vector multiply-adds with relaxed SIMD (f32x4.relaxed_madd). */
     private readonly fma = false,
   ) {
-    func.params.forEach((b, i) => this.bases.set(b.id, i));
-    this.wsLocal = func.params.length;
+    if (usesArgTable(func.params.length)) {
+      // Params (table, ws): each buffer's offset is loaded from the table once, at entry.
+      func.params.forEach((b, i) => {
+        const local = f.addLocal('i32');
+        f.localGet(0).load('i32.load', { offset: 4 * i, align: 2 }).localSet(local);
+        this.bases.set(b.id, local);
+      });
+      this.wsLocal = 1;
+    } else {
+      func.params.forEach((b, i) => this.bases.set(b.id, i));
+      this.wsLocal = func.params.length;
+    }
     this.scratchBase = this.wsLocal;
   }
 
@@ -855,12 +868,24 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
   const imports = new Imports(mod, collectImports(funcs));
   const workspace: Record<string, number> = {};
   const regions: Record<string, KernelRegions> = {};
+  const argTables: string[] = [];
+  /** Adds a function and checks what the engine limits of one function. */
+  const define = (name: string, params: ValType[], build: (fb: FunctionBuilder) => void): number => {
+    const index = mod.addFunction(params, [], (fb) => {
+      build(fb);
+      checkEngineLimit(`kernel ${name}`, 'locals', fb.localCount, 'locals');
+    });
+    checkEngineLimit(`kernel ${name}`, 'bytes of function body', mod.bodySize(index), 'functionBodyBytes');
+    return index;
+  };
   for (const func of funcs) {
     if (!func.flat) throw new CodegenError('wasm', func.name, 'the function must be flattened before codegen');
     if (func.name in workspace) throw new CodegenError('wasm', func.name, 'duplicate kernel name');
-    const params: ValType[] = [...func.params.map(() => 'i32' as const), 'i32'];
+    const table = usesArgTable(func.params.length);
+    if (table) argTables.push(func.name);
+    const params: ValType[] = table ? ['i32', 'i32'] : [...func.params.map(() => 'i32' as const), 'i32'];
     let used = 0;
-    const index = mod.addFunction(params, [], (fb) => {
+    const index = define(func.name, params, (fb) => {
       const em = new KernelEmitter(func, fb, imports, opts.fma);
       em.stmt(func.body);
       used = em.workspaceBytes;
@@ -874,7 +899,7 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
     stmts.forEach((st, r) => {
       const parallel = st.kind === 'for' && st.forKind === 'parallel';
       const name = `${func.name}$${r}`;
-      const ri = mod.addFunction([...params, 'i32', 'i32', 'i32'], [], (fb) => {
+      const ri = define(name, [...params, 'i32', 'i32', 'i32'], (fb) => {
         const em = new KernelEmitter(func, fb, imports, opts.fma);
         const bytes = em.region(shared, st, parallel);
         list.sharedBytes = bytes.shared;
@@ -885,5 +910,12 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
     });
     regions[func.name] = list;
   }
-  return { kind: 'wasm', bytes: mod.build(), workspace, regions, sharedMemory: opts.sharedMemory ?? false, relaxedSimd: opts.fma ?? false };
+  checkEngineLimit('module', 'functions', mod.functionCount, 'functions');
+  checkEngineLimit('module', 'exports', mod.exportCount, 'exports');
+  const bytes = mod.build();
+  checkEngineLimit('module', 'bytes', bytes.byteLength, 'moduleBytes');
+  return {
+    kind: 'wasm', bytes, workspace, regions, ...(argTables.length > 0 ? { argTables } : {}),
+    sharedMemory: opts.sharedMemory ?? false, relaxedSimd: opts.fma ?? false,
+  };
 }
