@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { type DType, dtypeFromOnnx } from '../../runtime/dtype.js';
 import { GraphBuilder } from '../../graph/builder.js';
-import { type Attrs, type Dim, type Graph, type Origin, type TensorType, NodeError, Value } from '../../graph/ir.js';
+import { type Attrs, type Dim, type Graph, type Origin, type TensorType, NodeError, Value, originToString } from '../../graph/ir.js';
+import { LimitError } from '../../runtime/error.js';
 import { OpError } from '../../ops/registry.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { evaluateNode, isFoldable } from '../../transform/fold_constant.js';
@@ -158,18 +159,48 @@ function foldAtImport(b: GraphBuilder, outs: Value[]): Value[] {
   return outs.map((o, i) => b.constant(values[i]!, o.name));
 }
 
+/** The names a graph's nodes see. */
+interface Env {
+  get(name: string): Value | undefined;
+  set(name: string, v: Value): void;
+  has(name: string): boolean;
+}
+
+/** A subgraph's names, then (ONNX's outer scope) those of the graphs around it, without copying them. */
+class SubgraphEnv implements Env {
+  private readonly own = new Map<string, Value>();
+  constructor(private readonly outer: Env) {}
+  get(name: string): Value | undefined {
+    return this.own.get(name) ?? this.outer.get(name);
+  }
+  set(name: string, v: Value): void {
+    this.own.set(name, v);
+  }
+  has(name: string): boolean {
+    return this.own.has(name) || this.outer.has(name);
+  }
+}
+
+/**
+ * Subgraphs (If branches, Loop and Scan bodies) nest at most this deep. Each level
+ * converts inside the converter of the node that holds it (about 1 KiB of the engine's
+ * stack per level, which overflowed near 1000), so deeper models are refused with a
+ * LimitError naming the node.
+ */
+export const MAX_SUBGRAPH_DEPTH = 256;
+
 /**
  * Converts a subgraph (If branch, Loop/Scan body) inline into the enclosing graph: its
  * inputs are bound to `values`, outer-scope names stay visible, its nodes become nodes
- * of the builder's graph. Returns its outputs.
+ * of the builder's graph. Returns its outputs. `depth` counts the subgraphs it is in, itself included.
  */
-function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: string, opset: number, outer: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): Value[] {
-  const env = new Map(outer);
+function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: string, opset: number, outer: Env, b: GraphBuilder, opts: ImportOptions, depth: number): Value[] {
+  const env = new SubgraphEnv(outer);
   for (const init of g.initializer ?? []) env.set(init.name ?? '', b.constant(tensorFromProto(init, opts.modelDir)));
   const inputs = g.input ?? [];
   if (inputs.length !== values.length) throw new OnnxFormatError(`subgraph ${prefix} has ${inputs.length} inputs, given ${values.length}`);
   inputs.forEach((vi, i) => env.set(vi.name ?? '', values[i]!));
-  (g.node ?? []).forEach((node, index) => convertNode({ ...node, name: `${prefix}/${node.name || `${node.opType}_${index}`}` }, index, opset, env, b, opts));
+  (g.node ?? []).forEach((node, index) => convertNode({ ...node, name: `${prefix}/${node.name || `${node.opType}_${index}`}` }, index, opset, env, b, opts, depth));
   return (g.output ?? []).map((vo) => {
     const v = env.get(vo.name ?? '');
     if (!v) throw new OnnxFormatError(`subgraph ${prefix}: output '${vo.name}' is not produced`);
@@ -180,7 +211,7 @@ function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: s
 /** Operator domains besides ai.onnx that have converters, with the one version each defines. */
 const EXTRA_DOMAINS: Readonly<Record<string, number>> = { 'ai.onnx.preview.training': 1 };
 
-function convertNode(node: OnnxINodeProto, index: number, opset: number, env: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): void {
+function convertNode(node: OnnxINodeProto, index: number, opset: number, env: Env, b: GraphBuilder, opts: ImportOptions, depth = 0): void {
   const opType = node.opType ?? '';
   const domain = node.domain ?? '';
   const origin: Origin = { name: node.name || `${opType}_${index}`, opType, opset, ...(domain ? { domain } : {}) };
@@ -256,7 +287,12 @@ function convertNode(node: OnnxINodeProto, index: number, opset: number, env: Ma
     subgraph: (attr, values) => {
       const a = get(attr);
       if (!a || a.kind !== 'graph') return fail(`attribute '${attr}' must be a graph`);
-      return convertSubgraph(a.value, values, `${origin.name}/${attr}`, opset, env, b, opts);
+      if (depth >= MAX_SUBGRAPH_DEPTH) {
+        // The node's name is its path through the subgraphs around it: shortened in the middle.
+        const name = origin.name.length > 160 ? `${origin.name.slice(0, 60)}…${origin.name.slice(-80)}` : origin.name;
+        throw new LimitError(`${originToString({ ...origin, name })}: its subgraph '${attr}' would nest ${depth + 1} levels deep; at most ${MAX_SUBGRAPH_DEPTH} nested subgraphs are supported`);
+      }
+      return convertSubgraph(a.value, values, `${origin.name}/${attr}`, opset, env, b, opts, depth + 1);
     },
     op: (op: string, ins: readonly (Value | null)[], at: Attrs = {}, final = false): Value[] => {
       try {
