@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { scaleGraphs } from '../src/bench/scale.js';
+import { SCALE_GRAPHS } from '../src/bench/scale.js';
 import { compile } from '../src/driver.js';
 import { Executor } from '../src/runtime/executor.js';
 import { Tensor } from '../src/runtime/tensor.js';
@@ -30,8 +30,9 @@ interface Result {
 /** One configuration, in this process: prints one Result JSON line. */
 async function runOne(graphName: string, target: TargetName, optLevel: number): Promise<Result> {
   const config = `${target}:O${optLevel}`;
-  const g = scaleGraphs().find((x) => x.name === graphName);
-  if (!g) throw new Error(`unknown graph ${graphName}`);
+  const entry = SCALE_GRAPHS.find((x) => x.name === graphName);
+  if (!entry) throw new Error(`unknown graph ${graphName}; known: ${SCALE_GRAPHS.map((x) => x.name).join(', ')}`);
+  const g = entry.make();
   const t0 = performance.now();
   const r = compile(g.model, { target, optLevel });
   const t1 = performance.now();
@@ -56,7 +57,7 @@ async function runOne(graphName: string, target: TargetName, optLevel: number): 
 
 function main(): void {
   const opts = new Command()
-    .option('--graphs <list>', 'graphs (default: all)', scaleGraphs().map((g) => g.name).join(','))
+    .option('--graphs <list>', 'graphs (default: all)', SCALE_GRAPHS.map((g) => g.name).join(','))
     .option('--configs <list>', 'target:opt-level pairs', 'wasm:3,wasm:0,js:3')
     .option('--timeout <s>', 'seconds per configuration', (v) => Number(v), 60)
     .option('--one <graph:target:opt>', 'run one configuration in this process (internal)')

@@ -5,6 +5,7 @@
  * in float32, one op at a time), so a test checks what a compiled graph computes.
  */
 import { type NodeSpec, type ValueSpec, makeModel } from '../frontend/onnx/model_builder.js';
+import { onnx, tensorToProto } from '../frontend/onnx/proto.js';
 import { Tensor } from '../runtime/tensor.js';
 
 export interface ScaleGraph {
@@ -169,13 +170,91 @@ export function parallelBranches(n: number, opts: { width?: number } = {}): Scal
   }, { x: tensor([1, width], 11) });
 }
 
-/** The graphs `npm run bench:scale` measures. */
-export function scaleGraphs(): ScaleGraph[] {
-  return [
-    elementwiseChain(10_000),
-    elementwiseChain(10_000, { constantPerNode: true }),
-    wideConcat(1000),
-    wideConcat(1000, { computed: true }),
-    parallelBranches(1000),
-  ];
+const T = onnx.AttributeProto.AttributeType;
+
+/** A float32 [1, n] value-info for hand-built ONNX graphs. */
+const info = (name: string, n: number): onnx.IValueInfoProto => ({
+  name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: n }] } } },
+});
+
+function encode(graph: onnx.IGraphProto): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph })).finish();
 }
+
+/**
+ * If nested `depth` deep: each level's then-branch holds the next If and adds one to
+ * its result (each else-branch is x - 1), all on the condition `cond` (true), so the
+ * output is x + depth. Subgraphs read the outer scope (x, cond, one).
+ */
+export function nestedIf(depth: number, width = 8): ScaleGraph {
+  const branch = (level: number, then: boolean): onnx.IGraphProto => {
+    const out = `${then ? 't' : 'e'}${level}`;
+    const inner = level === depth || !then
+      ? [{ opType: 'Identity', input: ['x'], output: [`u${level}`], name: `${out}_id` }]
+      : [ifNode(level + 1)];
+    return {
+      name: `${out}_graph`, output: [info(out, width)],
+      node: [...inner, { opType: then ? 'Add' : 'Sub', input: [`u${level}`, 'one'], output: [out], name: `${out}_op` }],
+    };
+  };
+  const ifNode = (level: number): onnx.INodeProto => ({
+    opType: 'If', input: ['cond'], output: [`u${level - 1}`], name: `if${level}`,
+    attribute: [
+      { name: 'then_branch', type: T.GRAPH, g: branch(level, true) },
+      { name: 'else_branch', type: T.GRAPH, g: branch(level, false) },
+    ],
+  });
+  const model = encode({
+    name: 'nested_if',
+    input: [info('x', width)], output: [info('y', width)],
+    initializer: [tensorToProto(new Tensor('bool', new Uint8Array([1]), []), 'cond'), tensorToProto(new Tensor('float32', new Float32Array(width).fill(1), [1, width]), 'one')],
+    node: [ifNode(1), { opType: 'Identity', input: ['u0'], output: ['y'], name: 'out' }],
+  });
+  const x = tensor([1, width], 21);
+  return { name: `if${depth}`, model, nodes: 2 * depth + 1, feeds: { x }, reference: () => ({ y: (x.data as Float32Array).map((v) => { let r = v; for (let i = 0; i < depth; i++) r = Math.fround(r + 1); return r; }) }) };
+}
+
+/**
+ * Loops nested `depth` deep, each running `trips` iterations of its body: the innermost
+ * body adds one to the carried value, so the output is x + trips^depth.
+ */
+export function nestedLoop(depth: number, trips: number, width = 8): ScaleGraph {
+  const body = (level: number): onnx.IGraphProto => {
+    const carried = `c${level}`;
+    const out = `o${level}`;
+    const scalar = (name: string, elemType: number): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType, shape: { dim: [] } } } });
+    const node: onnx.INodeProto[] = level === depth
+      ? [{ opType: 'Add', input: [carried, 'one'], output: [out], name: `add${level}` }]
+      : [loopNode(level + 1, carried, out)];
+    return {
+      name: `body${level}`,
+      input: [scalar(`i${level}`, onnx.TensorProto.DataType.INT64), scalar(`k${level}`, onnx.TensorProto.DataType.BOOL), info(carried, width)],
+      output: [scalar(`k${level}`, onnx.TensorProto.DataType.BOOL), info(out, width)],
+      node,
+    };
+  };
+  const loopNode = (level: number, input: string, output: string): onnx.INodeProto => ({
+    opType: 'Loop', input: ['trips', '', input], output: [output], name: `loop${level}`,
+    attribute: [{ name: 'body', type: T.GRAPH, g: body(level) }],
+  });
+  const model = encode({
+    name: 'nested_loop',
+    input: [info('x', width)], output: [info('y', width)],
+    initializer: [tensorToProto(new Tensor('int64', [BigInt(trips)], []), 'trips'), tensorToProto(new Tensor('float32', new Float32Array(width).fill(1), [1, width]), 'one')],
+    node: [loopNode(1, 'x', 'y')],
+  });
+  const x = tensor([1, width], 22);
+  const n = trips ** depth;
+  return { name: `loop${trips}^${depth}`, model, nodes: depth, feeds: { x }, reference: () => ({ y: (x.data as Float32Array).map((v) => { let r = v; for (let i = 0; i < n; i++) r = Math.fround(r + 1); return r; }) }) };
+}
+
+/** The graphs `npm run bench:scale` measures, by name (each built when asked for). */
+export const SCALE_GRAPHS: readonly { readonly name: string; readonly make: () => ScaleGraph }[] = [
+  { name: 'chain10000', make: () => elementwiseChain(10_000) },
+  { name: 'chain10000-consts', make: () => elementwiseChain(10_000, { constantPerNode: true }) },
+  { name: 'concat1000', make: () => wideConcat(1000) },
+  { name: 'concat1000-computed', make: () => wideConcat(1000, { computed: true }) },
+  { name: 'branches1000', make: () => parallelBranches(1000) },
+  { name: 'if200', make: () => nestedIf(200) },
+  { name: 'loop10^3', make: () => nestedLoop(3, 10) },
+];
