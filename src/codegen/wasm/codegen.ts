@@ -9,7 +9,7 @@
  */
 import type { DType } from '../../runtime/dtype.js';
 import type { KernelModule, KernelRegions } from '../../runtime/executable.js';
-import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, substitute, visitExpr } from '../../ir/expr.js';
+import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, someNode, substitute } from '../../ir/expr.js';
 import { mapStmtExprs, visitStmt } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, emitVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
@@ -151,6 +151,8 @@ class KernelEmitter {
   private readonly hoisted = new Map<Expr, number>();
   private readonly splatLocals: number[] = [];
   private splatsUsed = 0;
+  /** Which subexpressions of the vector body being emitted depend on its lane (mentionsLane). */
+  private laneMemo = new Map<Expr, boolean>();
 
   constructor(
     private readonly func: PrimFunc, private readonly f: FunctionBuilder, private readonly imports: Imports,
@@ -490,6 +492,7 @@ class KernelEmitter {
   /** One SIMD step for a vectorizable loop body over `lane` (4 float32 lanes). */
   private vectorBody(body: Stmt, lane: number): void {
     const f = this.f;
+    this.laneMemo = new Map();
     const atLane0 = (e: Expr): Expr => substitute(e, new Map([[lane, int(0)]]));
     for (const s of body.kind === 'seq' ? body.stmts : [body]) {
       if (s.kind !== 'store') this.fail('vector body holds a non-store');
@@ -521,19 +524,13 @@ class KernelEmitter {
       if (s.kind === 'store') written.add(s.buffer.id);
     });
     if (!innermost) return [];
-    const invariant = (e: Expr): boolean => {
-      let ok = true;
-      visitExpr(e, (x) => {
-        if (x.kind === 'var' && (x.id === loop.loopVar.id || !this.vars.has(x.id))) ok = false;
-        if (x.kind === 'load' && (written.has(x.buffer.id) || this.promoted.has(x.buffer.id))) ok = false;
-      });
-      return ok;
-    };
-    const expensive = (e: Expr): boolean => {
-      let hit = false;
-      visitExpr(e, (x) => { if ((x.kind === 'binary' && x.op === 'div') || x.kind === 'call') hit = true; });
-      return hit;
-    };
+    // Asked of every node on the way down: answers kept per node (someNode).
+    const variantMemo = new Map<Expr, boolean>();
+    const invariant = (e: Expr): boolean => !someNode(e, (x) =>
+      (x.kind === 'var' && (x.id === loop.loopVar.id || !this.vars.has(x.id)))
+      || (x.kind === 'load' && (written.has(x.buffer.id) || this.promoted.has(x.buffer.id))), variantMemo);
+    const expensiveMemo = new Map<Expr, boolean>();
+    const expensive = (e: Expr): boolean => someNode(e, (x) => (x.kind === 'binary' && x.op === 'div') || x.kind === 'call', expensiveMemo);
     const found: Expr[] = [];
     const visit = (e: Expr): void => {
       if (isFloatDType(e.dtype) && e.kind !== 'load' && invariant(e) && expensive(e)) {
@@ -595,7 +592,7 @@ class KernelEmitter {
   /** Emits `e` as an f32x4 value across the lanes of `lane`. */
   private vexpr(e: Expr, lane: number): void {
     const f = this.f;
-    if (!mentionsLane(e, lane, this.isVectorLocal)) {
+    if (!mentionsLane(e, lane, this.isVectorLocal, this.laneMemo)) {
       const h = this.hoisted.get(e);
       if (h !== undefined) {
         f.localGet(h).op('f32x4.splat');
@@ -654,7 +651,7 @@ class KernelEmitter {
         // one pseudo-min/max instruction, the vector first (x < c ? c : x): a NaN in x still
         // gives NaN; a zero result may have the other sign, and a NaN bound leaves x unchanged.
         // The full f32x4.min/max costs V8 seven x86 instructions for NaN and -0 semantics.
-        const invariant = (x: Expr): boolean => !mentionsLane(x, lane, this.isVectorLocal) && !(x.kind === 'float' && Number.isNaN(x.value));
+        const invariant = (x: Expr): boolean => !mentionsLane(x, lane, this.isVectorLocal, this.laneMemo) && !(x.kind === 'float' && Number.isNaN(x.value));
         const bound = e.op !== 'min' && e.op !== 'max' ? undefined
           : invariant(e.b) ? { x: e.a, c: e.b } : invariant(e.a) ? { x: e.b, c: e.a } : undefined;
         if (bound) {
