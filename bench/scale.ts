@@ -2,8 +2,8 @@
  * `npm run bench:scale`: how long large valid graphs take to compile, load and run once
  * (src/bench/scale.ts: a 10,000-node chain, a 1000-input Concat, ...), per target and opt
  * level, each configuration in a fresh process with a time limit. Prints the phases
- * (import, graph passes, lower, codegen, plan, load, run), the slowest pass, and whether
- * the outputs match the plain reference.
+ * (import, graph passes, lower, codegen, plan, load, run; wall time) and the process's CPU
+ * time over them, the slowest pass, and whether the outputs match the plain reference.
  *
  *   npm run bench:scale -- [--graphs chain10000,concat1000] [--configs wasm:3,wasm:0,js:3] [--timeout 60]
  */
@@ -23,6 +23,8 @@ interface Result {
   readonly phases?: Record<string, number>;
   readonly slowestPass?: string;
   readonly totalMs?: number;
+  /** CPU time of the process over the same span (all its threads: V8 compiles and collects garbage on others too). */
+  readonly cpuMs?: number;
   readonly check?: string;
   readonly error?: string;
 }
@@ -33,6 +35,7 @@ async function runOne(graphName: string, target: TargetName, optLevel: number): 
   const entry = SCALE_GRAPHS.find((x) => x.name === graphName);
   if (!entry) throw new Error(`unknown graph ${graphName}; known: ${SCALE_GRAPHS.map((x) => x.name).join(', ')}`);
   const g = entry.make();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = compile(g.model, { target, optLevel });
   const t1 = performance.now();
@@ -40,6 +43,7 @@ async function runOne(graphName: string, target: TargetName, optLevel: number): 
   const t2 = performance.now();
   const out = exec.run(g.feeds);
   const t3 = performance.now();
+  const cpu = process.cpuUsage(c0);
   const ref = g.reference();
   const bad = Object.entries(ref).map(([name, data]) => {
     const m = compareTensors(out[name]!, new Tensor('float32', data, out[name]!.dims), { rtol: 1e-3, atol: 1e-4 });
@@ -51,6 +55,7 @@ async function runOne(graphName: string, target: TargetName, optLevel: number): 
     phases: { ...r.timings, load: t2 - t1, run: t3 - t2 },
     ...(slowest ? { slowestPass: `${slowest.pass} ${slowest.ms.toFixed(0)} ms` } : {}),
     totalMs: t3 - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     check: bad.length === 0 ? 'ok' : bad.join('; '),
   };
 }
@@ -78,9 +83,12 @@ function main(): void {
       const line = p.stdout?.trim().split('\n').pop();
       if (p.status === 0 && line) r = JSON.parse(line) as Result;
       else if (p.signal) r = { graph, config, error: `did not finish in ${opts.timeout} s` };
-      else r = { graph, config, error: (p.stderr || p.stdout || '').trim().split('\n').filter(Boolean).slice(0, 3).join(' | ').slice(0, 300) };
+      else {
+        const lines = (p.stderr || p.stdout || '').split('\n');
+        r = { graph, config, error: (lines.find((l) => /^\w*Error\b|Error:/.test(l)) ?? lines.filter(Boolean)[0] ?? `exit ${p.status}`).trim().slice(0, 300) };
+      }
       const phases = r.phases ? Object.entries(r.phases).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') : '';
-      console.log(`${graph.padEnd(18)} ${config.padEnd(8)} ${r.error ? `FAILED: ${r.error}` : `total ${fmt(r.totalMs).padStart(8)}  [${phases}]  slowest pass: ${r.slowestPass ?? '-'}  check: ${r.check}`}`);
+      console.log(`${graph.padEnd(18)} ${config.padEnd(8)} ${r.error ? `FAILED: ${r.error}` : `total ${fmt(r.totalMs).padStart(8)} (cpu ${fmt(r.cpuMs)})  [${phases}]  slowest pass: ${r.slowestPass ?? '-'}  check: ${r.check}`}`);
     }
   }
 }

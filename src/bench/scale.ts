@@ -68,6 +68,7 @@ function interpret(spec: Spec, feeds: Record<string, Tensor>): Record<string, Fl
       case 'Relu': out = map(ins[0]!, (x) => Math.max(0, x)); break;
       case 'Sigmoid': out = map(ins[0]!, (x) => 1 / (1 + Math.exp(-x))); break;
       case 'Tanh': out = map(ins[0]!, Math.tanh); break;
+      case 'HardSwish': out = map(ins[0]!, (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5))); break;
       case 'Sum': out = ins.slice(1).reduce((acc, x) => zip(acc, x, (p, q) => p + q), ins[0]!); break;
       case 'Concat': {
         out = new Float32Array(ins.reduce((s, x) => s + x.length, 0));
@@ -150,6 +151,13 @@ export function wideConcat(n: number, opts: { width?: number; computed?: boolean
   nodes.push({ op: 'Concat', inputs: parts, outputs: ['y'], attrs: { axis: 1 } });
   const name = `concat${n}${opts.computed ? '-computed' : ''}`;
   return graph(name, { nodes, inputs, outputs: [f32('y', [1, n * width])], initializers }, feeds);
+}
+
+/** A chain of `n` HardSwish nodes (each reads its input twice) on a [1, width] tensor. */
+export function hardSwishChain(n: number, opts: { width?: number } = {}): ScaleGraph {
+  const width = opts.width ?? 64;
+  const nodes: NodeSpec[] = Array.from({ length: n }, (_, i) => ({ op: 'HardSwish', inputs: [i === 0 ? 'x' : `t${i - 1}`], outputs: [i === n - 1 ? 'y' : `t${i}`] }));
+  return graph(`hardswish${n}`, { nodes, inputs: [f32('x', [1, width])], outputs: [f32('y', [1, width])], initializers: {} }, { x: tensor([1, width], 9, -4, 4) });
 }
 
 /** `n` parallel branches on one [1, width] input, each Tanh(x * c_i), summed by one Sum. */
@@ -255,6 +263,7 @@ export const SCALE_GRAPHS: readonly { readonly name: string; readonly make: () =
   { name: 'concat1000', make: () => wideConcat(1000) },
   { name: 'concat1000-computed', make: () => wideConcat(1000, { computed: true }) },
   { name: 'branches1000', make: () => parallelBranches(1000) },
+  { name: 'hardswish24', make: () => hardSwishChain(24) },
   { name: 'if200', make: () => nestedIf(200) },
   { name: 'loop10^3', make: () => nestedLoop(3, 10) },
 ];
