@@ -125,11 +125,18 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     });
     const io = (v: Value, name: string): IOSlot => ({ name, ...slot(v) });
     const steps: Step[] = kernels.map((k) => ({ kernel: k.name, args: [...k.inputs, ...k.outputs].map(slot) }));
-    const workspaceBytes = module.kind === 'wasm'
-      ? Math.max(0, ...Object.values(module.workspace), ...Object.values(module.regions ?? {}).map((r) => r.sharedBytes + threads * r.threadBytes))
-      : 0;
+    // Loops, not Math.max(...spread): a graph may have more kernels than a call takes arguments.
+    let workspaceBytes = 0;
+    let tableBytes = 0;
+    if (module.kind === 'wasm') {
+      for (const b of Object.values(module.workspace)) workspaceBytes = Math.max(workspaceBytes, b);
+      for (const r of Object.values(module.regions ?? {})) workspaceBytes = Math.max(workspaceBytes, r.sharedBytes + threads * r.threadBytes);
+      const tables = new Set(module.argTables);
+      for (const s of steps) if (tables.has(s.kernel)) tableBytes = Math.max(tableBytes, 4 * s.args.length);
+    }
     const workspaceOffset = actBase + alignUp(plan.peakBytes);
-    const fixedEnd = workspaceOffset + alignUp(workspaceBytes);
+    const tableOffset = workspaceOffset + alignUp(workspaceBytes);
+    const fixedEnd = tableOffset + alignUp(tableBytes);
     checkArenaBytes(fixedEnd + samplePlan.peakBytes, `the model's memory (constants ${bytesText(constBytes)}, activations ${bytesText(plan.peakBytes)}`
       + `${samplePlan.peakBytes ? ` + ${bytesText(samplePlan.peakBytes)} per sample` : ''}, kernel workspace ${bytesText(workspaceBytes)})`);
     const executable: Executable = {
@@ -138,6 +145,7 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
       constants, activationBytes: plan.peakBytes, workspaceOffset, workspaceBytes, threads: module.kind === 'wasm' && module.sharedMemory ? threads : 1,
       inputs: graph.inputs.map((v) => io(v, v.name)), outputs: graph.outputs.map((v, i) => io(v, graph.outputNames[i]!)), steps,
       ...(batchDim ? { batch: { dim: batchDim, base: fixedEnd, sampleBytes: samplePlan.peakBytes } } : {}),
+      ...(tableBytes > 0 ? { argTable: { offset: tableOffset, bytes: tableBytes } } : {}),
     };
     return { executable, kernels, timings };
   });

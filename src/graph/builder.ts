@@ -25,6 +25,9 @@ function checkType(t: TensorType, what: string, op: string, origin?: Origin): vo
 
 export class GraphBuilder {
   private readonly inputs: Value[] = [];
+  private readonly inputSet = new Set<Value>();
+  /** The node computing each value, kept as nodes come and go. */
+  private readonly producer = new Map<Value, Node>();
   private readonly outputs: Value[] = [];
   private readonly outputNames: string[] = [];
   private readonly nodes: Node[] = [];
@@ -40,13 +43,14 @@ export class GraphBuilder {
   input(name: string, type: TensorType): Value {
     checkType(type, `graph input '${name}'`, 'graph');
     const v = new Value(name, type);
-    this.inputs.push(v);
+    this.addInput(v);
     return v;
   }
 
   /** Re-uses existing values (passes rebuilding a graph keep its inputs and constants). */
   addInput(v: Value): void {
     this.inputs.push(v);
+    this.inputSet.add(v);
   }
   addConstant(v: Value, t: Tensor): void {
     this.constants.set(v, t);
@@ -69,13 +73,14 @@ export class GraphBuilder {
     }
     types.forEach((t, i) => checkType(t, `output ${i}`, op, origin));
     const outputs = types.map((t, i) => new Value(outNames?.[i] || this.fresh(origin?.name || op), t));
-    this.nodes.push({ op, inputs: [...inputs], outputs, attrs, ...(origin ? { origin } : {}) });
+    this.addNode({ op, inputs: [...inputs], outputs, attrs, ...(origin ? { origin } : {}) });
     return outputs;
   }
 
   /** Adds a node whose outputs already exist (used by passes that rebuild graphs). */
   addNode(node: Node): void {
     this.nodes.push(node);
+    for (const o of node.outputs) this.producer.set(o, node);
   }
 
   lastNode(): Node {
@@ -86,7 +91,8 @@ export class GraphBuilder {
 
   /** Drops the most recent node (an importer that folded it into constants). */
   removeLastNode(): void {
-    this.nodes.pop();
+    const n = this.nodes.pop();
+    if (n) for (const o of n.outputs) if (this.producer.get(o) === n) this.producer.delete(o);
   }
 
   output(v: Value, name: string = v.name): void {
@@ -96,23 +102,27 @@ export class GraphBuilder {
 
   /** The graph inputs a value is computed from (empty for constants and for values of no input). */
   graphInputsBehind(v: Value): Value[] {
-    const producer = new Map<Value, Node>();
-    for (const n of this.nodes) for (const o of n.outputs) producer.set(o, n);
+    // Iteratively (the chain behind a value may be as long as the graph), in depth-first preorder.
     const found: Value[] = [];
     const seen = new Set<Value>();
-    const walk = (x: Value): void => {
-      if (seen.has(x)) return;
+    const stack = [v];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
       seen.add(x);
-      if (this.inputs.includes(x)) found.push(x);
-      const n = producer.get(x);
-      if (n) for (const i of n.inputs) if (i) walk(i);
-    };
-    walk(v);
+      if (this.inputSet.has(x)) found.push(x);
+      const n = this.producer.get(x);
+      if (!n) continue;
+      for (let i = n.inputs.length - 1; i >= 0; i--) {
+        const u = n.inputs[i];
+        if (u && !seen.has(u)) stack.push(u);
+      }
+    }
     return found;
   }
 
   isInput(v: Value): boolean {
-    return this.inputs.includes(v);
+    return this.inputSet.has(v);
   }
 
   constantOf(v: Value): Tensor | undefined {

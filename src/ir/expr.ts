@@ -299,6 +299,34 @@ export function visitExpr(e: Expr, f: (e: Expr) => void): void {
   }
 }
 
+/** The direct subexpressions of `e`. */
+export function exprChildren(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case 'int': case 'float': case 'var': return [];
+    case 'binary': case 'compare': case 'and': case 'or': return [e.a, e.b];
+    case 'not': return [e.a];
+    case 'select': return [e.cond, e.t, e.f];
+    case 'cast': return [e.value];
+    case 'call': return e.args;
+    case 'load': case 'pload': return e.indices;
+    case 'reduce': return [e.source];
+  }
+}
+
+/**
+ * Whether some node of `e` satisfies `test`, remembering each node's answer in `memo`:
+ * asked of every node of a deep expression (a fused chain), walking each subtree again
+ * would take time quadratic in its depth.
+ */
+export function someNode(e: Expr, test: (x: Expr) => boolean, memo: Map<Expr, boolean>): boolean {
+  const known = memo.get(e);
+  if (known !== undefined) return known;
+  let r = test(e);
+  if (!r) for (const c of exprChildren(e)) if (someNode(c, test, memo)) { r = true; break; }
+  memo.set(e, r);
+  return r;
+}
+
 /** Replaces variables (by id) with expressions. */
 export function substitute(e: Expr, map: ReadonlyMap<number, Expr>): Expr {
   if (map.size === 0) return e;

@@ -211,9 +211,14 @@ registerOp({
     return [compute(shape, (...idx) => {
       const read = (p: { t: TeTensor; off: number }): Expr => p.t.at(...idx.map((v, i) => (i === axis ? sub(v, int(p.off)) : v)));
       if (parts.length === 0) return constant(0, out!.dtype); // an empty output: never evaluated
-      let v = read(parts[parts.length - 1]!);
-      for (let j = parts.length - 2; j >= 0; j--) v = select(lt(idx[axis]!, int(parts[j + 1]!.off)), read(parts[j]!), v);
-      return v;
+      // A balanced tree of selects over parts [lo, hi): log2(parts) comparisons per element
+      // and as deep, where a chain would be as deep as the parts are many (1000 inputs).
+      const pick = (lo: number, hi: number): Expr => {
+        if (hi - lo === 1) return read(parts[lo]!);
+        const mid = (lo + hi) >> 1;
+        return select(lt(idx[axis]!, int(parts[mid]!.off)), pick(lo, mid), pick(mid, hi));
+      };
+      return pick(0, parts.length);
     }, 'Concat')];
   },
 });

@@ -2,7 +2,8 @@
  * The compiled artifact the runtime executes: plain data, produced by the compiler's
  * build step and serializable to files (runtime/artifact.ts). Every tensor lives at
  * a fixed byte offset of one arena: constants first, then the activation region the
- * memory planner packed by liveness, then the kernels' shared workspace.
+ * memory planner packed by liveness, then the kernels' shared workspace (and, where
+ * a kernel needs one, the argument table), then a dynamic batch's batched region.
  */
 import type { DType } from './dtype.js';
 
@@ -10,12 +11,24 @@ export type TargetName = 'js' | 'wasm';
 
 /** Generated code for all kernels of a model. */
 export type KernelModule =
-  | { readonly kind: 'js'; readonly source: string }
+  | {
+    readonly kind: 'js';
+    readonly source: string;
+    /** Kernels that take their arguments' views as one array rather than one parameter each (very many arguments). */
+    readonly arrayArgs?: readonly string[];
+  }
   | {
     readonly kind: 'wasm';
     readonly bytes: Uint8Array;
     /** Scratch bytes each kernel needs in the workspace region (kernels take its offset as a last argument). */
     readonly workspace: Readonly<Record<string, number>>;
+    /**
+     * Kernels with too many arguments for parameters: they take (table, workspace), where
+     * `table` is the arena offset of the executable's argument table (Executable.argTable),
+     * into which the runtime writes the arguments' byte offsets (u32, in argument order)
+     * before each call. Their region functions take (table, workspace, begin, end, threadWorkspace).
+     */
+    readonly argTables?: readonly string[];
     /** Kernels that can run on several threads, split into regions (absent: none). */
     readonly regions?: Readonly<Record<string, KernelRegions>>;
     /** Whether the module imports a shared memory (required for threads). */
@@ -94,4 +107,12 @@ export interface Executable {
   readonly steps: readonly Step[];
   /** Present when the leading dim of the batched slots is chosen at run time. */
   readonly batch?: DynamicBatch;
+  /**
+   * wasm, when some kernel reads its arguments from a table (KernelModule argTables): the
+   * arena region, after the workspace, that holds the table of the step about to run
+   * (`bytes`: 4 per argument of the widest such step). Steps run one at a time, so they
+   * share it; each writes its own offsets there before its call, which also covers the
+   * offsets a dynamic batch recomputes per batch size and sample.
+   */
+  readonly argTable?: { readonly offset: number; readonly bytes: number };
 }

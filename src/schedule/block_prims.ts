@@ -4,10 +4,10 @@
  */
 import { type Buffer, type Expr, type Var, load, makeBuffer, mapExpr, substitute, variable, visitExpr } from '../ir/expr.js';
 import {
-  type Block, type BlockIterVar, type For, type PrimFunc, type Stmt, type Store, collectBlocks, loop, mapStmt, mapStmtExprs, seq, store, visitStmt,
+  type Block, type BlockIterVar, type For, type PrimFunc, type Stmt, type Store, collectBlocks, loop, mapStmt, mapStmtExprs, seq, stmtExprs, store, visitStmt,
 } from '../tir/stmt.js';
 import { affineCombine, fromLinear, toLinear } from '../tir/arith.js';
-import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, usesVars } from './state.js';
+import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, uniqueBlock, usesVars } from './state.js';
 
 /** The outermost statement of the loop nest that holds only `block` (the block itself if none). */
 export function nestRoot(f: PrimFunc, block: Block, fail: Fail): Stmt {
@@ -51,31 +51,185 @@ function dropAllocation(body: Stmt, buf: Buffer): Stmt {
  */
 export function computeInline(f: PrimFunc, name: string): PrimFunc {
   const fail = failer('compute_inline', f);
-  const block = findBlock(f, name, fail);
+  const blocks = collectBlocks(f.body);
+  const block = uniqueBlock(blocks, name, fail);
+  const st = inlinableStore(f, (buf) => blocks.filter((b) => b.writes.includes(buf)).length, block, fail);
+  const buf = st.buffer;
+  const root = nestRoot(f, block, fail);
+  const inline = inliner(new Map([[buf, { params: block.iterVars.map((v) => v.var), value: st.value }]]));
+  // One walk: the nest goes, its allocation goes, and only the blocks that read the
+  // buffer (their `reads` say which) are rewritten; the others are kept as they are.
+  const rewrite = (s: Stmt): Stmt | undefined => {
+    if (s === root) return seq([]);
+    if (s.kind === 'allocate' && s.buffer === buf) return mapStmt(s.body, rewrite);
+    if (s.kind !== 'block') return undefined;
+    if (!s.reads.includes(buf)) return s;
+    const b = mapStmtExprs(s, inline) as Block;
+    return { ...b, reads: [...new Set([...b.reads.filter((x) => x !== buf), ...block.reads])] };
+  };
+  return { ...f, body: mapStmt(f.body, rewrite) };
+}
+
+/** compute_inline's conditions on a block: its single store, or a failure. */
+function inlinableStore(f: PrimFunc, writers: (buf: Buffer) => number, block: Block, fail: Fail): Store {
+  const name = block.name;
   if (block.init) fail(`block ${name}: it is a reduction`);
   if (block.iterVars.some((v) => v.type !== 'spatial')) fail(`block ${name}: it has reduce iterators`);
   const st = simpleStore(block, fail);
   const buf = st.buffer;
   if (f.params.includes(buf)) fail(`block ${name}: it writes the function parameter ${buf.name}`);
   if (readsBuffer(st.value, buf)) fail(`block ${name}: it reads the buffer it writes`);
-  const writers = collectBlocks(f.body).filter((b) => b.writes.includes(buf));
-  if (writers.length !== 1) fail(`block ${name}: buffer ${buf.name} has ${writers.length} writers`);
-  const root = nestRoot(f, block, fail);
-  const params = block.iterVars.map((v) => v.var);
+  const n = writers(buf);
+  if (n !== 1) fail(`block ${name}: buffer ${buf.name} has ${n} writers`);
+  return st;
+}
+
+/** Inlined stages: a buffer's value at its iterators. */
+type Definitions = ReadonlyMap<Buffer, { readonly params: readonly Var[]; readonly value: Expr }>;
+
+/** Substitutes each defined buffer's value for its loads (their indices first). */
+function inliner(defs: Definitions): (e: Expr) => Expr {
   const inline = (e: Expr): Expr =>
     mapExpr(e, (x) => {
-      if (x.kind !== 'load' || x.buffer !== buf) return undefined;
+      if (x.kind !== 'load') return undefined;
+      const d = defs.get(x.buffer);
+      if (!d) return undefined;
       const map = new Map<number, Expr>();
-      params.forEach((p: Var, i) => map.set(p.id, inline(x.indices[i]!)));
-      return substitute(st.value, map);
+      d.params.forEach((p, i) => map.set(p.id, inline(x.indices[i]!)));
+      return substitute(d.value, map);
     });
-  let body = mapStmt(f.body, (s) => (s === root ? seq([]) : undefined), inline);
-  body = dropAllocation(body, buf);
-  body = mapStmt(body, (s) => {
-    if (s.kind !== 'block' || !s.reads.includes(buf)) return undefined;
-    return { ...s, reads: [...new Set([...s.reads.filter((b) => b !== buf), ...block.reads])] };
-  });
-  return { ...f, body };
+  return inline;
+}
+
+/**
+ * The top-level loop nest of each block when every block sits alone in its own perfect
+ * nest at the top of the function, under its scratch allocations (a function as
+ * createPrimFunc makes it), or undefined.
+ */
+function topLevelNests(f: PrimFunc, blocks: readonly Block[]): Map<Block, Stmt> | undefined {
+  let s = f.body;
+  while (s.kind === 'allocate') s = s.body;
+  const roots = new Map<Block, Stmt>();
+  for (const nest of s.kind === 'seq' ? s.stmts : [s]) {
+    const vars = new Set<number>();
+    let x = nest;
+    while (x.kind === 'for') {
+      vars.add(x.loopVar.id);
+      x = x.body;
+    }
+    if (x.kind !== 'block') return undefined;
+    for (const b of x.bindings) if (usesOther(b, vars)) return undefined;
+    roots.set(x, nest);
+  }
+  return roots.size === blocks.length ? roots : undefined;
+}
+
+const usesOther = (e: Expr, vars: ReadonlySet<number>): boolean => {
+  let other = false;
+  visitExpr(e, (x) => { if (x.kind === 'var' && !vars.has(x.id)) other = true; });
+  return other;
+};
+
+/** A block offered to computeInlineWhere's `pick`. */
+export interface InlineCandidate {
+  /** The block as it is in the function (its store, iterators and annotations are what inlining leaves them). */
+  readonly block: Block;
+  /** The blocks that read its buffer (their loads of it are what inlining leaves them). */
+  readonly readers: readonly Block[];
+  /** Its value with the blocks chosen before it substituted into it, built when asked. */
+  value(): Expr;
+}
+
+/**
+ * compute_inline of the blocks `pick` chooses, in one walk: what applying computeInline
+ * to each chosen block, in program order, gives, in time linear in the function where
+ * those calls take quadratic time (each walks the whole function, and materializes the
+ * value of every stage of a chain: a fused chain of 256 ops has 256 blocks). `pick` sees
+ * each block in program order. Blocks before a block cannot read its buffer, so inlining
+ * them changes neither its store nor its readers' loads of it, only its value (the
+ * candidate's value(), which a chain's block need not build). Works on functions whose
+ * blocks each sit alone in a top-level nest (as createPrimFunc makes them); returns
+ * undefined for others.
+ */
+export function computeInlineWhere(f: PrimFunc, pick: (c: InlineCandidate) => boolean): { func: PrimFunc; inlined: string[] } | undefined {
+  const fail = failer('compute_inline', f);
+  const blocks = collectBlocks(f.body);
+  const roots = topLevelNests(f, blocks);
+  if (!roots) return undefined;
+  const writers = new Map<Buffer, number>();
+  for (const b of blocks) for (const w of new Set(b.writes)) writers.set(w, (writers.get(w) ?? 0) + 1);
+  const readersOf = new Map<Buffer, Block[]>();
+  for (const b of blocks) {
+    for (const r of new Set(b.reads)) {
+      const list = readersOf.get(r);
+      if (list) list.push(b);
+      else readersOf.set(r, [b]);
+    }
+  }
+  // A buffer loaded once is expanded where it is loaded (a chain's values are never built
+  // stage by stage); one loaded more often is expanded once and that value substituted at
+  // each load, as computeInline does.
+  const defs = new Map<Buffer, { params: readonly Var[]; value: Expr; once: boolean; expanded?: Expr }>();
+  const inline = (e: Expr): Expr =>
+    mapExpr(e, (x) => {
+      if (x.kind !== 'load') return undefined;
+      const d = defs.get(x.buffer);
+      if (!d) return undefined;
+      const map = new Map<number, Expr>();
+      d.params.forEach((p, i) => map.set(p.id, inline(x.indices[i]!)));
+      if (d.once && d.expanded === undefined) return inline(substitute(d.value, map));
+      d.expanded ??= inline(d.value);
+      return substitute(d.expanded, map);
+    });
+  const valueOf = new Map<Block, Expr>();
+  /** Each block's reads, as computeInline would have updated them, and the blocks whose reads hold each buffer. */
+  const reads = new Map<Block, Buffer[]>(blocks.map((b) => [b, [...b.reads]]));
+  const currentReaders = new Map<Buffer, Set<Block>>();
+  for (const b of blocks) for (const r of b.reads) currentReaders.set(r, (currentReaders.get(r) ?? new Set()).add(b));
+  const removed = new Set<Stmt>();
+  const inlined: string[] = [];
+  for (const block of blocks) {
+    const out = block.writes[0];
+    const readers = out ? (readersOf.get(out) ?? []).filter((r) => r !== block) : [];
+    const value = (): Expr => {
+      let v = valueOf.get(block);
+      if (v === undefined) {
+        v = block.body.kind === 'store' ? inline(block.body.value) : fail(`block ${block.name}: its body is not a single store`);
+        valueOf.set(block, v);
+      }
+      return v;
+    };
+    if (!pick({ block, readers, value })) continue;
+    const buf = inlinableStore(f, (x) => writers.get(x) ?? 0, block, fail).buffer;
+    let loads = 0;
+    for (const r of readers) {
+      visitStmt(r, (x) => {
+        for (const e of stmtExprs(x)) visitExpr(e, (y) => { if (y.kind === 'load' && y.buffer === buf) loads++; });
+      });
+    }
+    const known = valueOf.get(block);
+    defs.set(buf, { params: block.iterVars.map((v) => v.var), value: (block.body as Store).value, once: loads <= 1, ...(known ? { expanded: known } : {}) });
+    removed.add(roots.get(block)!);
+    inlined.push(block.name);
+    // As computeInline updates its readers' reads.
+    const own = reads.get(block)!;
+    for (const r of currentReaders.get(buf) ?? []) {
+      reads.set(r, [...new Set([...reads.get(r)!.filter((x) => x !== buf), ...own])]);
+      for (const x of own) currentReaders.set(x, (currentReaders.get(x) ?? new Set()).add(r));
+    }
+    currentReaders.delete(buf);
+  }
+  if (inlined.length === 0) return { func: f, inlined };
+  const rewrite = (s: Stmt): Stmt | undefined => {
+    if (removed.has(s)) return seq([]);
+    if (s.kind === 'allocate' && defs.has(s.buffer)) return mapStmt(s.body, rewrite);
+    if (s.kind !== 'block') return undefined;
+    const r = reads.get(s)!;
+    const sameReads = r.length === s.reads.length && r.every((x, i) => x === s.reads[i]);
+    if (sameReads) return s;
+    return { ...(mapStmtExprs(s, inline) as Block), reads: r };
+  };
+  return { func: { ...f, body: mapStmt(f.body, rewrite) }, inlined };
 }
 
 /**

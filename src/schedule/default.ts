@@ -27,6 +27,7 @@ import { coefficientOf, toLinear } from '../tir/arith.js';
 import type { Block, Stmt } from '../tir/stmt.js';
 import { collectBlocks } from '../tir/stmt.js';
 import { Schedule } from './schedule.js';
+import type { InlineCandidate } from './block_prims.js';
 
 const LANES = 4;
 /**
@@ -45,13 +46,36 @@ const SHORT_REDUCE = 4;
 const UNROLL_REDUCE = 4;
 
 /** Whether a block's value guards a load with a select (a padding or boundary block). */
-function isPadding(b: Block): boolean {
+function isPadding(value: Expr): boolean {
   let pad = false;
-  const visit = (e: Expr): void => visitExpr(e, (x) => {
+  visitExpr(value, (x) => {
     if (x.kind === 'select') visitExpr(x.t, (y) => { if (y.kind === 'load') pad = true; });
   });
-  if (b.body.kind === 'store') visit(b.body.value);
   return pad;
+}
+
+/**
+ * Inlining a stage copies its expression into every load of its buffer. Where the readers
+ * load it more than once (HardSwish reads its input twice, a Winograd transform reads a
+ * padded tile four times) the copies compound along a chain: 2^n nodes after n such ops.
+ * A stage is inlined only while its copies add at most this many expression nodes;
+ * otherwise it stays in its scratch buffer and is computed once.
+ */
+const MAX_INLINE_COPY_NODES = 64;
+
+/** Expression nodes that inlining a block into its readers adds beyond its one computation. */
+function inlineCopies(c: InlineCandidate): number {
+  const out = c.block.writes[0];
+  if (c.block.body.kind !== 'store' || !out) return 0;
+  let loads = 0;
+  for (const r of c.readers) {
+    if (r.body.kind !== 'store') continue;
+    visitExpr(r.body.value, (e) => { if (e.kind === 'load' && e.buffer === out) loads++; });
+  }
+  if (loads <= 1) return 0;
+  let size = 0;
+  visitExpr(c.value(), () => { size++; });
+  return (loads - 1) * size;
 }
 
 interface TilePlan {
@@ -436,15 +460,13 @@ export function defaultSchedule(func: import('../tir/stmt.js').PrimFunc): Schedu
   const sch = new Schedule(func);
   const plans: TilePlan[] = collectBlocks(func.body).filter((b) => tileable(sch, b)).map((b) => ({ block: b.name }));
   const tiled = new Set(plans.map((p) => p.block));
-  for (const name of sch.blockNames()) {
-    const block = sch.getBlock(name);
+  sch.computeInlineWhere((c) => {
+    const { block, readers } = c;
     const writesScratch = block.writes.every((b) => !sch.func.params.includes(b));
-    if (block.init || !writesScratch || block.materialize) continue;
-    const out = block.writes[0]!;
-    const feedsTiled = collectBlocks(sch.func.body).some((x) => tiled.has(x.name) && x.reads.includes(out));
-    if (feedsTiled && isPadding(block)) continue;
-    sch.computeInline(name);
-  }
+    if (block.init || !writesScratch || block.materialize) return false;
+    if (block.body.kind === 'store' && readers.some((x) => tiled.has(x.name)) && isPadding(c.value())) return false;
+    return inlineCopies(c) <= MAX_INLINE_COPY_NODES;
+  });
   for (const name of sch.blockNames()) {
     if (!sch.blockNames().includes(name)) continue; // folded into a tile's write-back
     const block = sch.getBlock(name);

@@ -5,7 +5,8 @@
  * checks its preconditions and refuses with a ScheduleError rather than emit wrong code.
  */
 import { type Block, type For, type PrimFunc, collectBlocks } from '../tir/stmt.js';
-import { cacheWrite, computeInline, decomposeReduction, reverseComputeInline } from './block_prims.js';
+import type { Expr } from '../ir/expr.js';
+import { type InlineCandidate, cacheWrite, computeInline, computeInlineWhere, decomposeReduction, reverseComputeInline } from './block_prims.js';
 import { annotate, fuse, reorder, split } from './loop_prims.js';
 import { cacheRead, computeAt } from './region_prims.js';
 import { type LayoutMap, transformLayout } from './layout_prims.js';
@@ -66,6 +67,31 @@ export class Schedule {
 
   computeInline(block: string): void {
     this.record({ prim: 'compute_inline', block }, computeInline(this.current, block));
+  }
+  /**
+   * compute_inline of each block `pick` chooses, offered in program order (InlineCandidate:
+   * the block, its readers, its value once the blocks chosen before it are inlined).
+   * Records one compute_inline per inlined block and returns their names. In one walk
+   * where every block sits alone in a top-level nest (computeInlineWhere), else block by block.
+   */
+  computeInlineWhere(pick: (c: InlineCandidate) => boolean): string[] {
+    const r = computeInlineWhere(this.current, pick);
+    if (r) {
+      this.current = r.func;
+      for (const block of r.inlined) this.instructions.push({ prim: 'compute_inline', block });
+      return r.inlined;
+    }
+    const inlined: string[] = [];
+    for (const name of this.blockNames()) {
+      const block = this.getBlock(name);
+      const out = block.writes[0];
+      const readers = out ? collectBlocks(this.current.body).filter((x) => x !== block && x.reads.includes(out)) : [];
+      const value = (): Expr => (block.body.kind === 'store' ? block.body.value : failer('compute_inline', this.current)(`block ${name}: its body is not a single store`));
+      if (!pick({ block, readers, value })) continue;
+      this.computeInline(name);
+      inlined.push(name);
+    }
+    return inlined;
   }
   reverseComputeInline(block: string): void {
     this.record({ prim: 'reverse_compute_inline', block }, reverseComputeInline(this.current, block));

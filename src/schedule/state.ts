@@ -20,7 +20,12 @@ export function failer(prim: string, func: PrimFunc): Fail {
 }
 
 export function findBlock(f: PrimFunc, name: string, fail: Fail): Block {
-  const found = collectBlocks(f.body).filter((b) => b.name === name);
+  return uniqueBlock(collectBlocks(f.body), name, fail);
+}
+
+/** The one block named `name` among `blocks` (a function's, collected once). */
+export function uniqueBlock(blocks: readonly Block[], name: string, fail: Fail): Block {
+  const found = blocks.filter((b) => b.name === name);
   if (found.length !== 1) fail(found.length ? `block name ${name} is not unique` : `no block named ${name}`);
   return found[0]!;
 }

@@ -41,6 +41,8 @@ export function createPrimFunc(name: string, inputs: readonly Tensor[], outputs:
   for (const t of inputs) {
     if (t.op.kind !== 'placeholder') throw new Error(`createPrimFunc ${name}: input ${t.name} is not a placeholder`);
   }
+  const inputSet = new Set(inputs);
+  const paramSet = new Set(params);
   const order = topoSort(outputs);
   // Block names must be unique within a function (schedules address blocks by name).
   const used = new Map<string, number>();
@@ -53,11 +55,11 @@ export function createPrimFunc(name: string, inputs: readonly Tensor[], outputs:
   const nests: Stmt[] = [];
   for (const t of order) {
     if (t.op.kind === 'placeholder') {
-      if (!inputs.includes(t)) throw new Error(`createPrimFunc ${name}: placeholder ${t.name} is read but not passed as an input`);
+      if (!inputSet.has(t)) throw new Error(`createPrimFunc ${name}: placeholder ${t.name} is read but not passed as an input`);
       continue;
     }
     const out = bufferFor(t);
-    if (!params.includes(out)) scratch.push(out);
+    if (!paramSet.has(out)) scratch.push(out);
     nests.push(lowerCompute(t, blockName(t), out, (p) => bufferFor(p)));
   }
   let body = seq(nests);

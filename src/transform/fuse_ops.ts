@@ -10,7 +10,8 @@
  * A producer joins its consumer only when the consumer is the producer's only reader
  * (and the value is not a graph output), so every group has one output and stays
  * convex. Each group of two or more nodes becomes one fused node whose body holds
- * the original nodes; the build lowers it as one kernel.
+ * the original nodes; the build lowers it as one kernel. A group holds at most
+ * MAX_FUSED_OPS nodes.
  */
 import { type Graph, type Node, type Value, FUSED_OP } from '../graph/ir.js';
 import { useCounts } from '../graph/rewrite.js';
@@ -23,6 +24,16 @@ interface Group {
   nodes: Node[];
   kind: GroupKind;
 }
+
+/**
+ * The most nodes one fused group takes (TVM's max_fuse_depth). A fused kernel's loop
+ * IR nests a stage per node until the schedule inlines them, and its expressions are
+ * as deep as its longest chain; both are walked recursively by lowering and codegen,
+ * so an unbounded group (a 10,000-node elementwise chain) would overflow the stack.
+ * Past this size a chain is cut into kernels of this many nodes, which costs one
+ * store and reload per cut.
+ */
+export const MAX_FUSED_OPS = 256;
 
 function patternOf(n: Node): OpPattern {
   const def = getOp(n.op);
@@ -71,19 +82,34 @@ export function fuseOps(g: Graph): Graph {
       }
       // Absorb producers one at a time; at most one non-injective master per group.
       let kind = group.kind;
+      let size = 1;
       const merged: Group[] = [];
       for (const gm of candidates) {
         const k = absorb(gm.kind, p);
         if (!k) continue;
         if (kind !== 'injective' && k !== 'injective' && gm.kind !== 'injective') continue; // two masters
+        if (size + gm.nodes.length > MAX_FUSED_OPS) continue;
         kind = k === 'injective' ? kind : k;
+        size += gm.nodes.length;
         merged.push(gm);
       }
       if (merged.length > 0) {
-        group = { nodes: [...merged.flatMap((x) => x.nodes), n], kind };
+        // The largest producer group grows in place: only the others' nodes move, so a
+        // long chain is not copied again at every node.
+        const largest = merged.reduce((a, b) => (b.nodes.length > a.nodes.length ? b : a));
+        for (const gm of merged) {
+          if (gm === largest) continue;
+          for (const m of gm.nodes) {
+            largest.nodes.push(m);
+            groupOf.set(m, largest);
+          }
+        }
+        largest.nodes.push(n);
+        largest.kind = kind;
+        group = largest;
       }
     }
-    for (const m of group.nodes) groupOf.set(m, group);
+    groupOf.set(n, group);
   }
 
   // Emit each group at the position of its last node.
@@ -100,14 +126,14 @@ export function fuseOps(g: Graph): Graph {
     }
     const members = [...group.nodes].sort((a, b) => order.get(a)! - order.get(b)!);
     const inside = new Set(members.flatMap((m) => m.outputs));
-    const inputs: Value[] = [];
-    for (const m of members) for (const v of m.inputs) if (v && !inside.has(v) && !inputs.includes(v)) inputs.push(v);
+    const inputs = new Set<Value>();
+    for (const m of members) for (const v of m.inputs) if (v && !inside.has(v)) inputs.add(v);
     const outputs = n.outputs;
     const body: Graph = {
       name: `fused_${members.map((m) => m.op).join('_')}`,
-      inputs, outputs, outputNames: outputs.map((o) => o.name), nodes: members, constants: new Map(),
+      inputs: [...inputs], outputs, outputNames: outputs.map((o) => o.name), nodes: members, constants: new Map(),
     };
-    nodes.push({ op: FUSED_OP, inputs, outputs, attrs: {}, body, ...(n.origin ? { origin: n.origin } : {}) });
+    nodes.push({ op: FUSED_OP, inputs: body.inputs, outputs, attrs: {}, body, ...(n.origin ? { origin: n.origin } : {}) });
   }
   return { ...g, nodes };
 }

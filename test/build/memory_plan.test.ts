@@ -44,3 +44,37 @@ test('no two simultaneously live storages overlap; offsets are 16-byte aligned',
 test('rejects a lifetime that ends before it starts', () => {
   assert.throws(() => planMemory([{ id: 0, bytes: 4, start: 3, end: 1 }]), /ends \(1\) before it starts \(3\)/);
 });
+
+/** The greedy plan by its definition: each storage, largest first, at the lowest offset clear of every placed one it coexists with. */
+function referencePlan(ls: readonly Lifetime[]): Map<number, number> {
+  const order = [...ls].sort((a, b) => b.bytes - a.bytes || a.start - b.start || a.id - b.id);
+  const placed: { l: Lifetime; off: number; size: number }[] = [];
+  const out = new Map<number, number>();
+  for (const l of order) {
+    const size = Math.ceil(Math.max(l.bytes, 1) / 16) * 16;
+    const conflicts = placed.filter((p) => p.l.start <= l.end && l.start <= p.l.end).sort((a, b) => a.off - b.off);
+    let off = 0;
+    for (const p of conflicts) {
+      if (off + size <= p.off) break;
+      off = Math.max(off, p.off + p.size);
+    }
+    placed.push({ l, off, size });
+    out.set(l.id, off);
+  }
+  return out;
+}
+
+test('the indexed plan places every storage where the greedy definition does (long and short lifetimes mixed)', () => {
+  let s = 777;
+  const rnd = (n: number): number => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s % n;
+  };
+  const ls: Lifetime[] = Array.from({ length: 800 }, (_, id) => {
+    const start = rnd(600);
+    return { id, bytes: 1 + rnd(3) * rnd(4000), start, end: start + (rnd(10) === 0 ? rnd(600) : rnd(4)) };
+  });
+  const plan = planMemory(ls);
+  const ref = referencePlan(ls);
+  for (const l of ls) assert.equal(plan.offsets.get(l.id), ref.get(l.id), `storage ${l.id}`);
+});

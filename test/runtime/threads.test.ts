@@ -5,7 +5,7 @@ import { InferenceSession } from '../../src/index.js';
 import { loadTestCase } from '../../src/frontend/onnx/testcase.js';
 import { compareTensors } from '../../src/check.js';
 import { compile } from '../../src/driver.js';
-import { CTL, chunkSize, runChunks } from '../../src/runtime/devices/thread_pool.js';
+import { chunkSize, ctlSlots, runChunks } from '../../src/runtime/devices/thread_pool.js';
 
 test('kernels with parallel loops run on 2 threads with the same results', async () => {
   const tc = loadTestCase(join('models', 'squeezenet1_1'));
@@ -29,7 +29,7 @@ test('kernels with parallel loops run on 2 threads with the same results', async
 });
 
 test('parallel loops are cut into chunks taken from a shared counter, each iteration exactly once', () => {
-  const ctl = new Int32Array(new SharedArrayBuffer(CTL.size * 4));
+  const ctl = new Int32Array(new SharedArrayBuffer(ctlSlots(0) * 4));
   assert.equal(chunkSize(4, 2), 1);
   assert.equal(chunkSize(100, 2), 13);
   const seen: number[] = [];

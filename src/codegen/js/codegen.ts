@@ -1,13 +1,26 @@
 /**
  * JS codegen: flattened PrimFuncs → the source text of one JavaScript module body.
  * The module takes the math table `M` (runtime/math.ts) and returns an object of
- * kernels; each kernel takes one typed array per PrimFunc parameter.
+ * kernels; each kernel takes one typed array per PrimFunc parameter, or, past
+ * MAX_JS_PARAMS of them, one array of them.
  * Scratch buffers become module-level typed arrays, allocated once per load.
  */
 import type { DType } from '../../runtime/dtype.js';
 import { type Buffer, type Expr, isFloatDType } from '../../ir/expr.js';
 import type { PrimFunc, Stmt } from '../../tir/stmt.js';
+import type { KernelModule } from '../../runtime/executable.js';
 import { CodegenError } from '../error.js';
+
+/**
+ * The most typed arrays a kernel takes as parameters. A JS call pushes its arguments
+ * on the engine's stack, so `kernel(...views)` with tens of thousands of them fails with
+ * a RangeError whose threshold depends on how deep the call is (V8 also refuses to
+ * parse a function of 65,535 parameters); a kernel with more than this takes one
+ * array of views and reads each into a local at entry.
+ */
+export const MAX_JS_PARAMS = 256;
+
+const takesArray = (f: PrimFunc): boolean => f.params.length > MAX_JS_PARAMS;
 
 type Repr = 'num' | 'big' | 'bool';
 
@@ -178,10 +191,13 @@ class FunctionEmitter {
     if (!this.func.flat) this.fail('the function must be flattened before codegen');
     this.lines = [];
     this.stmt(this.func.body, '    ');
-    const params = this.func.params.map((_, i) => `p${i}`).join(', ');
+    const params = this.func.params.map((_, i) => `p${i}`);
     const scratch = this.scratch
       .map((b) => `  const ${this.names.get(b.id)} = new ${ARRAY_CLASS[b.dtype]}(${b.shape[0]});\n`).join('');
-    const body = `  ${JSON.stringify(this.func.name)}: function (${params}) {\n${this.lines.join('\n')}\n  },\n`;
+    const signature = takesArray(this.func)
+      ? `function (P) {\n    const ${params.map((p, i) => `${p} = P[${i}]`).join(', ')};\n`
+      : `function (${params.join(', ')}) {\n`;
+    const body = `  ${JSON.stringify(this.func.name)}: ${signature}${this.lines.join('\n')}\n  },\n`;
     return { scratch, body };
   }
 }
@@ -199,4 +215,10 @@ export function buildJsModule(funcs: readonly PrimFunc[]): string {
     kernels += out.body;
   });
   return `"use strict";\n${scratch}return {\n${kernels}};\n`;
+}
+
+/** The JS kernel module of a set of kernels: its source, and which kernels take one array of views. */
+export function jsKernelModule(funcs: readonly PrimFunc[]): KernelModule {
+  const arrayArgs = funcs.filter(takesArray).map((f) => f.name);
+  return { kind: 'js', source: buildJsModule(funcs), ...(arrayArgs.length > 0 ? { arrayArgs } : {}) };
 }

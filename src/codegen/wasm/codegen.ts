@@ -3,11 +3,13 @@
  * our own encoder). The module imports its linear memory as `env.memory` and the
  * math intrinsics wasm lacks from `math` (f64 → f64). Each kernel is exported
  * under its name and takes one i32 byte offset per buffer parameter, then the
- * offset of the workspace that holds its scratch buffers.
+ * offset of the workspace that holds its scratch buffers; a kernel with more
+ * buffers than MAX_PARAM_ARGS (limits.ts) takes instead the offset of an argument
+ * table holding them (one u32 each), then the workspace offset.
  */
 import type { DType } from '../../runtime/dtype.js';
 import type { KernelModule, KernelRegions } from '../../runtime/executable.js';
-import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, substitute, visitExpr } from '../../ir/expr.js';
+import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, someNode, substitute } from '../../ir/expr.js';
 import { mapStmtExprs, visitStmt } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, emitVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
@@ -15,6 +17,7 @@ import { LANES, type Promotion, laneBase, mentionsLane, promotion, vectorizable 
 import { type Atom, accessKey, loopPointers, withAtoms } from './induction.js';
 import type { Allocate, PrimFunc, Stmt } from '../../tir/stmt.js';
 import { CodegenError } from '../error.js';
+import { checkEngineLimit, usesArgTable } from './limits.js';
 import { type FunctionBuilder, type LoadOp, type PlainOp, type StoreOp, type ValType, ModuleBuilder } from './encoder.js';
 
 function valType(t: DType): ValType {
@@ -148,14 +151,26 @@ class KernelEmitter {
   private readonly hoisted = new Map<Expr, number>();
   private readonly splatLocals: number[] = [];
   private splatsUsed = 0;
+  /** Which subexpressions of the vector body being emitted depend on its lane (mentionsLane). */
+  private laneMemo = new Map<Expr, boolean>();
 
   constructor(
     private readonly func: PrimFunc, private readonly f: FunctionBuilder, private readonly imports: Imports,
     /** Fuse vector multiply-adds with relaxed SIMD (f32x4.relaxed_madd). */
     private readonly fma = false,
   ) {
-    func.params.forEach((b, i) => this.bases.set(b.id, i));
-    this.wsLocal = func.params.length;
+    if (usesArgTable(func.params.length)) {
+      // Params (table, ws): each buffer's offset is loaded from the table once, at entry.
+      func.params.forEach((b, i) => {
+        const local = f.addLocal('i32');
+        f.localGet(0).load('i32.load', { offset: 4 * i, align: 2 }).localSet(local);
+        this.bases.set(b.id, local);
+      });
+      this.wsLocal = 1;
+    } else {
+      func.params.forEach((b, i) => this.bases.set(b.id, i));
+      this.wsLocal = func.params.length;
+    }
     this.scratchBase = this.wsLocal;
   }
 
@@ -477,6 +492,7 @@ class KernelEmitter {
   /** One SIMD step for a vectorizable loop body over `lane` (4 float32 lanes). */
   private vectorBody(body: Stmt, lane: number): void {
     const f = this.f;
+    this.laneMemo = new Map();
     const atLane0 = (e: Expr): Expr => substitute(e, new Map([[lane, int(0)]]));
     for (const s of body.kind === 'seq' ? body.stmts : [body]) {
       if (s.kind !== 'store') this.fail('vector body holds a non-store');
@@ -508,19 +524,13 @@ class KernelEmitter {
       if (s.kind === 'store') written.add(s.buffer.id);
     });
     if (!innermost) return [];
-    const invariant = (e: Expr): boolean => {
-      let ok = true;
-      visitExpr(e, (x) => {
-        if (x.kind === 'var' && (x.id === loop.loopVar.id || !this.vars.has(x.id))) ok = false;
-        if (x.kind === 'load' && (written.has(x.buffer.id) || this.promoted.has(x.buffer.id))) ok = false;
-      });
-      return ok;
-    };
-    const expensive = (e: Expr): boolean => {
-      let hit = false;
-      visitExpr(e, (x) => { if ((x.kind === 'binary' && x.op === 'div') || x.kind === 'call') hit = true; });
-      return hit;
-    };
+    // Asked of every node on the way down: answers kept per node (someNode).
+    const variantMemo = new Map<Expr, boolean>();
+    const invariant = (e: Expr): boolean => !someNode(e, (x) =>
+      (x.kind === 'var' && (x.id === loop.loopVar.id || !this.vars.has(x.id)))
+      || (x.kind === 'load' && (written.has(x.buffer.id) || this.promoted.has(x.buffer.id))), variantMemo);
+    const expensiveMemo = new Map<Expr, boolean>();
+    const expensive = (e: Expr): boolean => someNode(e, (x) => (x.kind === 'binary' && x.op === 'div') || x.kind === 'call', expensiveMemo);
     const found: Expr[] = [];
     const visit = (e: Expr): void => {
       if (isFloatDType(e.dtype) && e.kind !== 'load' && invariant(e) && expensive(e)) {
@@ -582,7 +592,7 @@ class KernelEmitter {
   /** Emits `e` as an f32x4 value across the lanes of `lane`. */
   private vexpr(e: Expr, lane: number): void {
     const f = this.f;
-    if (!mentionsLane(e, lane, this.isVectorLocal)) {
+    if (!mentionsLane(e, lane, this.isVectorLocal, this.laneMemo)) {
       const h = this.hoisted.get(e);
       if (h !== undefined) {
         f.localGet(h).op('f32x4.splat');
@@ -641,7 +651,7 @@ class KernelEmitter {
         // one pseudo-min/max instruction, the vector first (x < c ? c : x): a NaN in x still
         // gives NaN; a zero result may have the other sign, and a NaN bound leaves x unchanged.
         // The full f32x4.min/max costs V8 seven x86 instructions for NaN and -0 semantics.
-        const invariant = (x: Expr): boolean => !mentionsLane(x, lane, this.isVectorLocal) && !(x.kind === 'float' && Number.isNaN(x.value));
+        const invariant = (x: Expr): boolean => !mentionsLane(x, lane, this.isVectorLocal, this.laneMemo) && !(x.kind === 'float' && Number.isNaN(x.value));
         const bound = e.op !== 'min' && e.op !== 'max' ? undefined
           : invariant(e.b) ? { x: e.a, c: e.b } : invariant(e.a) ? { x: e.b, c: e.a } : undefined;
         if (bound) {
@@ -855,12 +865,24 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
   const imports = new Imports(mod, collectImports(funcs));
   const workspace: Record<string, number> = {};
   const regions: Record<string, KernelRegions> = {};
+  const argTables: string[] = [];
+  /** Adds a function and checks what the engine limits of one function. */
+  const define = (name: string, params: ValType[], build: (fb: FunctionBuilder) => void): number => {
+    const index = mod.addFunction(params, [], (fb) => {
+      build(fb);
+      checkEngineLimit(`kernel ${name}`, 'locals', fb.localCount, 'locals');
+    });
+    checkEngineLimit(`kernel ${name}`, 'bytes of function body', mod.bodySize(index), 'functionBodyBytes');
+    return index;
+  };
   for (const func of funcs) {
     if (!func.flat) throw new CodegenError('wasm', func.name, 'the function must be flattened before codegen');
     if (func.name in workspace) throw new CodegenError('wasm', func.name, 'duplicate kernel name');
-    const params: ValType[] = [...func.params.map(() => 'i32' as const), 'i32'];
+    const table = usesArgTable(func.params.length);
+    if (table) argTables.push(func.name);
+    const params: ValType[] = table ? ['i32', 'i32'] : [...func.params.map(() => 'i32' as const), 'i32'];
     let used = 0;
-    const index = mod.addFunction(params, [], (fb) => {
+    const index = define(func.name, params, (fb) => {
       const em = new KernelEmitter(func, fb, imports, opts.fma);
       em.stmt(func.body);
       used = em.workspaceBytes;
@@ -874,7 +896,7 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
     stmts.forEach((st, r) => {
       const parallel = st.kind === 'for' && st.forKind === 'parallel';
       const name = `${func.name}$${r}`;
-      const ri = mod.addFunction([...params, 'i32', 'i32', 'i32'], [], (fb) => {
+      const ri = define(name, [...params, 'i32', 'i32', 'i32'], (fb) => {
         const em = new KernelEmitter(func, fb, imports, opts.fma);
         const bytes = em.region(shared, st, parallel);
         list.sharedBytes = bytes.shared;
@@ -885,5 +907,12 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
     });
     regions[func.name] = list;
   }
-  return { kind: 'wasm', bytes: mod.build(), workspace, regions, sharedMemory: opts.sharedMemory ?? false, relaxedSimd: opts.fma ?? false };
+  checkEngineLimit('module', 'functions', mod.functionCount, 'functions');
+  checkEngineLimit('module', 'exports', mod.exportCount, 'exports');
+  const bytes = mod.build();
+  checkEngineLimit('module', 'bytes', bytes.byteLength, 'moduleBytes');
+  return {
+    kind: 'wasm', bytes, workspace, regions, ...(argTables.length > 0 ? { argTables } : {}),
+    sharedMemory: opts.sharedMemory ?? false, relaxedSimd: opts.fma ?? false,
+  };
 }

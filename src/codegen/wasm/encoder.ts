@@ -1050,6 +1050,17 @@ export class ModuleBuilder {
     return index;
   }
 
+  /** Bytes of the encoded body of defined function `funcIndex` (once its addFunction returned). */
+  bodySize(funcIndex: number): number {
+    const fn = this.functions[funcIndex - this.importedFuncCount];
+    if (!fn?.body) throw new RangeError(`bodySize: function ${funcIndex} is not a defined function with a body`);
+    return fn.body.byteLength;
+  }
+
+  get exportCount(): number {
+    return this.exports.size;
+  }
+
   /** Exports function `funcIndex` under `name`. */
   exportFunction(name: string, funcIndex: number): void {
     if (this.exports.has(name)) throw new Error(`exportFunction: duplicate export name ${JSON.stringify(name)}`);

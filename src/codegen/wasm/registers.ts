@@ -11,7 +11,7 @@
  * selects on a lane-invariant condition, float constants and loads that are
  * lane-invariant or lane-contiguous.
  */
-import { type Buffer, type Expr, constValue, visitExpr } from '../../ir/expr.js';
+import { type Buffer, type Expr, constValue, someNode, visitExpr } from '../../ir/expr.js';
 import type { Stmt } from '../../tir/stmt.js';
 import { coefficientOf } from '../../tir/arith.js';
 import { VECTOR_MATH } from './mathlib.js';
@@ -99,9 +99,10 @@ export const VECTOR_BINARY: ReadonlySet<string> = new Set(['add', 'sub', 'mul', 
  */
 export function vectorizable(body: Stmt, lane: number, isVectorLocal: (b: Buffer) => boolean, isScalarLocal: (b: Buffer) => boolean): boolean {
   const stores: Stmt[] = body.kind === 'seq' ? [...body.stmts] : [body];
+  const memo = new Map<Expr, boolean>();
   const laneOk = (e: Expr): boolean => {
     // Lane-invariant subexpressions are computed as scalars and splatted.
-    if (!mentionsLane(e, lane, isVectorLocal)) return e.dtype === 'float32' || e.dtype === 'int32' || e.dtype === 'bool';
+    if (!mentionsLane(e, lane, isVectorLocal, memo)) return e.dtype === 'float32' || e.dtype === 'int32' || e.dtype === 'bool';
     if (e.dtype !== 'float32') return false;
     switch (e.kind) {
       case 'float': return true;
@@ -111,7 +112,7 @@ export function vectorizable(body: Stmt, lane: number, isVectorLocal: (b: Buffer
         return coefficientOf(e.indices[0]!, lane) === 1;
       case 'binary': return VECTOR_BINARY.has(e.op) && laneOk(e.a) && laneOk(e.b);
       // A lane-invariant condition picks a whole vector (a padding stage's bounds check).
-      case 'select': return !mentionsLane(e.cond, lane, isVectorLocal) && laneOk(e.t) && laneOk(e.f);
+      case 'select': return !mentionsLane(e.cond, lane, isVectorLocal, memo) && laneOk(e.t) && laneOk(e.f);
       case 'call': return (VECTOR_CALLS.has(e.fn) || VECTOR_MATH.has(e.fn)) && e.args.length === 1 && laneOk(e.args[0]!);
       default: return false;
     }
@@ -124,12 +125,10 @@ export function vectorizable(body: Stmt, lane: number, isVectorLocal: (b: Buffer
   });
 }
 
-/** Whether `e` depends on the lane (mentions its variable or reads a vector local). */
-export function mentionsLane(e: Expr, lane: number, isVectorLocal: (b: Buffer) => boolean): boolean {
-  let hit = false;
-  visitExpr(e, (x) => {
-    if (x.kind === 'var' && x.id === lane) hit = true;
-    if (x.kind === 'load' && isVectorLocal(x.buffer)) hit = true;
-  });
-  return hit;
+/**
+ * Whether `e` depends on the lane (mentions its variable or reads a vector local). `memo`
+ * (for one lane and one set of vector locals) keeps the answers for its subexpressions.
+ */
+export function mentionsLane(e: Expr, lane: number, isVectorLocal: (b: Buffer) => boolean, memo: Map<Expr, boolean> = new Map()): boolean {
+  return someNode(e, (x) => (x.kind === 'var' && x.id === lane) || (x.kind === 'load' && isVectorLocal(x.buffer)), memo);
 }

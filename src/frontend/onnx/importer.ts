@@ -158,13 +158,35 @@ function foldAtImport(b: GraphBuilder, outs: Value[]): Value[] {
   return outs.map((o, i) => b.constant(values[i]!, o.name));
 }
 
+/** The names a graph's nodes see. */
+interface Env {
+  get(name: string): Value | undefined;
+  set(name: string, v: Value): void;
+  has(name: string): boolean;
+}
+
+/** A subgraph's names, then (ONNX's outer scope) those of the graphs around it, without copying them. */
+class SubgraphEnv implements Env {
+  private readonly own = new Map<string, Value>();
+  constructor(private readonly outer: Env) {}
+  get(name: string): Value | undefined {
+    return this.own.get(name) ?? this.outer.get(name);
+  }
+  set(name: string, v: Value): void {
+    this.own.set(name, v);
+  }
+  has(name: string): boolean {
+    return this.own.has(name) || this.outer.has(name);
+  }
+}
+
 /**
  * Converts a subgraph (If branch, Loop/Scan body) inline into the enclosing graph: its
  * inputs are bound to `values`, outer-scope names stay visible, its nodes become nodes
  * of the builder's graph. Returns its outputs.
  */
-function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: string, opsets: Opsets, outer: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): Value[] {
-  const env = new Map(outer);
+function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: string, opsets: Opsets, outer: Env, b: GraphBuilder, opts: ImportOptions): Value[] {
+  const env = new SubgraphEnv(outer);
   for (const init of g.initializer ?? []) env.set(init.name ?? '', b.constant(tensorFromProto(init, opts.modelDir)));
   const inputs = g.input ?? [];
   if (inputs.length !== values.length) throw new OnnxFormatError(`subgraph ${prefix} has ${inputs.length} inputs, given ${values.length}`);
@@ -182,7 +204,7 @@ function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: s
  * The declared types of a graph's outputs and value_info entries against the types
  * inferred while converting: a contradiction names both.
  */
-function checkDeclaredTypes(g: OnnxIGraphProto, path: string, env: ReadonlyMap<string, Value>): void {
+function checkDeclaredTypes(g: OnnxIGraphProto, path: string, env: Env): void {
   const check = (vi: OnnxIValueInfoProto, what: string): void => {
     const v = env.get(vi.name ?? '');
     if (!v || !vi.type) return;
@@ -199,7 +221,7 @@ function checkDeclaredTypes(g: OnnxIGraphProto, path: string, env: ReadonlyMap<s
 /** Operator domains besides ai.onnx that have converters (registered as `${domain}.${opType}`). */
 const EXTRA_DOMAINS: ReadonlySet<string> = new Set(['ai.onnx.preview.training']);
 
-function convertNode(node: OnnxINodeProto, index: number, opsets: Opsets, env: Map<string, Value>, b: GraphBuilder, opts: ImportOptions): void {
+function convertNode(node: OnnxINodeProto, index: number, opsets: Opsets, env: Env, b: GraphBuilder, opts: ImportOptions): void {
   const opType = node.opType ?? '';
   const domain = node.domain === 'ai.onnx' ? '' : node.domain ?? '';
   const opset = opsets.get(domain) ?? 0;

@@ -13,7 +13,8 @@
  * `OnnxFormatError`s naming the graph and the field.
  */
 import { type DType, dtypeBytes, dtypeFromOnnx } from '../../runtime/dtype.js';
-import { type Origin, type TensorType, NodeError } from '../../graph/ir.js';
+import { type Origin, type TensorType, NodeError, originToString } from '../../graph/ir.js';
+import { LimitError } from '../../runtime/error.js';
 import {
   type OnnxIAttributeProto, type OnnxIGraphProto, type OnnxIModelProto, type OnnxINodeProto, type OnnxITensorProto,
   type OnnxITypeProto, OnnxFormatError, int64ToBigInt, onnx, onnxDataTypeName,
@@ -24,6 +25,13 @@ import {
 
 /** The newest IR version Tessera reads (onnx 1.16/1.17; newer files add fields Tessera would ignore). */
 export const MAX_IR_VERSION = 11;
+
+/**
+ * Subgraphs (If branches, Loop and Scan bodies) nest at most this deep: validation and
+ * conversion recurse once per level (about 1 KiB of the engine's stack each; near 1000 levels
+ * overflowed), so deeper models are refused with a LimitError naming the node.
+ */
+export const MAX_SUBGRAPH_DEPTH = 256;
 
 /** The opset version a model imports for each domain ('' is ai.onnx; 'ai.onnx' is folded into it). */
 export type Opsets = ReadonlyMap<string, number>;
@@ -62,7 +70,7 @@ export function validateModel(model: OnnxIModelProto): Opsets {
   }
   const g = model.graph;
   if (!g) throw modelError('it has no graph');
-  const ctx: GraphContext = { opsets, ir: Number(ir), main: true };
+  const ctx: GraphContext = { opsets, ir: Number(ir), main: true, depth: 0 };
   checkGraph(g, g.name || 'main', new Scope(undefined), ctx);
   return opsets;
 }
@@ -72,6 +80,8 @@ interface GraphContext {
   readonly ir: number;
   /** The main graph (its inputs and outputs need full types; a subgraph's may leave them out). */
   readonly main: boolean;
+  /** Subgraphs around this graph. */
+  readonly depth: number;
 }
 
 /** The names visible in a graph: its own (inputs, initializers, node outputs) and its ancestors'. */
@@ -194,7 +204,13 @@ function checkNode(node: OnnxINodeProto, index: number, path: string, scope: Sco
     seen.add(an);
     checkAttribute(a, schema as OpSchema | undefined, ctx, fail);
     for (const sub of a.g ? [a.g] : a.graphs ?? []) {
-      checkGraph(sub, `${origin.name}/${an}`, new Scope(scope), { ...ctx, main: false });
+      if (ctx.depth >= MAX_SUBGRAPH_DEPTH) {
+        // The node's name is its path through the subgraphs around it: shortened in the middle.
+        const short = origin.name.length > 160 ? `${origin.name.slice(0, 60)}…${origin.name.slice(-80)}` : origin.name;
+        throw new LimitError(`${originToString({ ...origin, name: short })}: its subgraph '${an}' would nest ${ctx.depth + 1} levels deep; `
+          + `at most ${MAX_SUBGRAPH_DEPTH} nested subgraphs are supported`);
+      }
+      checkGraph(sub, `${origin.name}/${an}`, new Scope(scope), { ...ctx, main: false, depth: ctx.depth + 1 });
     }
   }
   if (schema) checkArity(schema as OpSchema, inputs, outputs, seen, fail);

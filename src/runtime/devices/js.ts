@@ -5,7 +5,8 @@ import { int64Intrinsics, mathIntrinsics } from '../math.js';
 import type { Device, LoadedProgram } from './device.js';
 import { shapeSize } from '../tensor.js';
 
-type JsKernel = (...args: ArrayBufferView[]) => void;
+/** A kernel takes one view per argument, or (module.arrayArgs) one array of them. */
+type JsKernel = (...args: (ArrayBufferView | ArrayBufferView[])[]) => void;
 
 /** Loads a JS-target executable synchronously (JS needs no async compilation). */
 export function loadJsProgram(exe: Executable): LoadedProgram {
@@ -14,6 +15,7 @@ export function loadJsProgram(exe: Executable): LoadedProgram {
   new Uint8Array(arena).set(exe.constants, 0);
   const factory = new Function('M', 'M64', exe.module.source) as (m: unknown, m64: unknown) => Record<string, JsKernel>;
   const kernels = factory(mathIntrinsics, int64Intrinsics);
+  const arrayArgs = new Set(exe.module.arrayArgs);
   const bind = (layout: Executable): (() => void)[] => {
     if (layout.arenaBytes > arena.byteLength) {
       const grown = new ArrayBuffer(layout.arenaBytes);
@@ -24,6 +26,7 @@ export function loadJsProgram(exe: Executable): LoadedProgram {
       const fn = kernels[s.kernel];
       if (!fn) throw new Error(`executable step calls kernel ${s.kernel}, which the module does not define`);
       const views = s.args.map((a) => viewArray(a.dtype, arena, a.offset, shapeSize(a.shape)));
+      if (arrayArgs.has(s.kernel)) return () => fn(views);
       return () => fn(...views);
     });
   };

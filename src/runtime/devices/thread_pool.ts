@@ -8,11 +8,18 @@
  * Worker) sleeps in Atomics.wait; a browser's main thread, which may not, spins.
  */
 
-/** Control block layout (Int32 slots). */
+/**
+ * Control block layout (Int32 slots): the job, the counters the threads update while
+ * they run it (on their own cache line, away from the `generation` the idle threads
+ * poll), then the job's arguments, as many as the pool was created for.
+ */
 export const CTL = {
-  generation: 0, fn: 1, extent: 2, nargs: 3, args: 4,
-  next: 59, done: 60, threads: 61, twsBase: 62, twsStride: 63, size: 64,
+  generation: 0, fn: 1, extent: 2, nargs: 3, threads: 4, twsBase: 5, twsStride: 6,
+  next: 16, done: 17, args: 32,
 } as const;
+
+/** Int32 slots of a control block for jobs of up to `maxArgs` arguments. */
+export const ctlSlots = (maxArgs: number): number => CTL.args + maxArgs;
 
 /** What a pool worker receives when it starts (wasm_worker.ts). */
 export interface WorkerInit {
@@ -77,9 +84,12 @@ export const SPIN_MS = 2;
 export class ThreadPool {
   private constructor(private readonly workers: PoolWorker[], private readonly ctl: Int32Array) {}
 
-  /** Starts `threads - 1` workers; `fns` are the region export names, addressed by index in jobs. */
-  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, fns: readonly string[]): Promise<ThreadPool> {
-    const ctl = new Int32Array(new SharedArrayBuffer(CTL.size * 4));
+  /**
+   * Starts `threads - 1` workers; `fns` are the region export names, addressed by index in
+   * jobs, which pass at most `maxArgs` arguments.
+   */
+  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, fns: readonly string[], maxArgs: number): Promise<ThreadPool> {
+    const ctl = new Int32Array(new SharedArrayBuffer(ctlSlots(maxArgs) * 4));
     ctl[CTL.threads] = threads;
     const url = new URL('./wasm_worker.js', import.meta.url);
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startWorker(url, { module, memory, ctl, tid: i + 1, fns: [...fns] })));
@@ -100,6 +110,7 @@ export class ThreadPool {
     const n = this.threads;
     ctl[CTL.fn] = fn;
     ctl[CTL.extent] = extent;
+    if (CTL.args + args.length > ctl.length) throw new Error(`thread pool: a job of ${args.length} arguments, but the pool was created for ${ctl.length - CTL.args}`);
     ctl[CTL.nargs] = args.length;
     args.forEach((a, i) => { ctl[CTL.args + i] = a; });
     ctl[CTL.twsBase] = twsBase;

@@ -1,7 +1,9 @@
 /**
  * The WebAssembly device: the arena is the module's imported linear memory
  * (`env.memory`); intrinsics wasm lacks are imported from `math`. Each kernel takes
- * the byte offsets of its arguments, then the offset of the shared workspace. With
+ * the byte offsets of its arguments, then the offset of the shared workspace; a kernel
+ * with very many arguments (module.argTables) takes the offset of the argument table,
+ * into which its step writes the arguments' offsets just before the call. With
  * threads > 1 (a module built with a shared memory), kernels that have parallel
  * regions run them on a pool of workers.
  */
@@ -60,7 +62,11 @@ export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = 
   const regions = wasmModule(exe).regions ?? {};
   const parallel = threads > 1 && Object.keys(regions).length > 0;
   const names = Object.values(regions).flatMap((r) => r.regions.map((x) => x.fn));
-  const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names) : undefined;
+  const tables = new Set(wasmModule(exe).argTables);
+  // The arguments a region call passes the pool: offsets (or the table), then the workspace.
+  let maxArgs = 0;
+  for (const s of exe.steps) if (regions[s.kernel]) maxArgs = Math.max(maxArgs, (tables.has(s.kernel) ? 1 : s.args.length) + 1);
+  const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names, maxArgs) : undefined;
   return program(exe, memory, instance, pool, names);
 };
 
@@ -86,21 +92,44 @@ function program(exe: Executable, memory: WebAssembly.Memory, instance: WebAssem
     return f as (...a: number[]) => void;
   };
   const regions = wasmModule(exe).regions ?? {};
+  const tables = new Set(wasmModule(exe).argTables);
+  const poolIndex = new Map(names.map((n, i) => [n, i]));
   const bind = (layout: Executable): (() => void)[] => {
     const need = Math.ceil(layout.arenaBytes / PAGE) - memory.buffer.byteLength / PAGE;
     if (need > 0) memory.grow(need);
-    return layout.steps.map((s) => step(s, layout.workspaceOffset));
+    // After growing: growing a memory detaches the buffer of earlier views.
+    const words = new Uint32Array(memory.buffer);
+    return layout.steps.map((s) => step(s, layout, words));
   };
-  const step = (s: Executable['steps'][number], workspaceOffset: number): (() => void) => {
-    const offsets = [...s.args.map((a) => a.offset), workspaceOffset];
+  const step = (s: Executable['steps'][number], layout: Executable, words: Uint32Array): (() => void) => {
+    const ws = layout.workspaceOffset;
+    const argOffsets = s.args.map((a) => a.offset);
+    let offsets: number[];
+    let writeTable = (): void => {};
+    if (tables.has(s.kernel)) {
+      const table = layout.argTable;
+      if (!table || table.offset % 4 !== 0 || 4 * argOffsets.length > table.bytes) {
+        throw new Error(`executable step ${s.kernel} reads ${argOffsets.length} arguments from an argument table, but the executable's table does not hold them`);
+      }
+      const at = table.offset / 4;
+      const values = Uint32Array.from(argOffsets);
+      writeTable = () => words.set(values, at);
+      offsets = [table.offset, ws];
+    } else {
+      offsets = [...argOffsets, ws];
+    }
     const split = regions[s.kernel];
     if (!pool || !split) {
       const call = fn(s.kernel);
-      return () => call(...offsets);
+      return () => {
+        writeTable();
+        call(...offsets);
+      };
     }
-    const tws = workspaceOffset + split.sharedBytes;
-    const parts = split.regions.map((r) => ({ call: fn(r.fn), index: names.indexOf(r.fn), extent: r.extent }));
+    const tws = ws + split.sharedBytes;
+    const parts = split.regions.map((r) => ({ call: fn(r.fn), index: poolIndex.get(r.fn)!, extent: r.extent }));
     return () => {
+      writeTable();
       for (const p of parts) {
         if (p.extent === 0) p.call(...offsets, 0, 0, tws);
         else pool.run(p.index, offsets, p.extent, tws, split.threadBytes, (b, e, t) => p.call(...offsets, b, e, t));
