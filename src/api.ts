@@ -10,10 +10,17 @@
  * whose other symbolic dims cannot stay symbolic, is specialized when it runs: compiled
  * with those values and dims bound, once per distinct binding (cached). Symbolic dims
  * bound by `dimValues` compile up front.
+ *
+ * Concurrency: runs of a session compiled up front are synchronous underneath, so runs
+ * started together (Promise.all) execute one after the other. A specializing session
+ * awaits while it compiles, so its runs go through a queue: one at a time, in call order,
+ * and no specialization is evicted (disposed) while a run still uses it.
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Executor, InputError } from './runtime/executor.js';
+import { Executor } from './runtime/executor.js';
+import { ReleasedError } from './runtime/error.js';
+import { type Feeds, type InputSpec, checkFeeds } from './runtime/feeds.js';
 import type { Tensor } from './runtime/tensor.js';
 import { type CompileOptions, type CompileResult, compile } from './driver.js';
 import { InputValueNeeded, type OnnxSignature, onnxSignature } from './frontend/onnx/importer.js';
@@ -26,12 +33,22 @@ interface Compiled {
   readonly result: CompileResult;
 }
 
-/** At most this many specializations are kept per session. */
+/** At most this many specializations are kept per session (least recently used evicted). */
 const MAX_SPECIALIZATIONS = 16;
+
+const RELEASED = 'this session was released; create a new InferenceSession to run the model';
 
 export class InferenceSession {
   private readonly specializations = new Map<string, Compiled>();
-  private last: Compiled | undefined;
+  /** The executor compiled up front (undefined for a specializing session, and after release). */
+  private upFront: Compiled | undefined;
+  private readonly compiledUpFront: boolean;
+  private lastResult: CompileResult | undefined;
+  /** The model's inputs as declared, `dimValues` substituted: what feeds are checked against. */
+  private readonly specs: readonly InputSpec[];
+  /** The tail of the specializing runs' queue (each waits for the one before). */
+  private queue: Promise<unknown> = Promise.resolve();
+  private releasing: Promise<void> | undefined;
 
   private constructor(
     private readonly bytes: Uint8Array,
@@ -43,7 +60,12 @@ export class InferenceSession {
     private readonly shapeSpecialized: boolean,
     first?: Compiled,
   ) {
-    this.last = first;
+    this.upFront = first;
+    this.compiledUpFront = first !== undefined;
+    this.lastResult = first?.result;
+    this.specs = signature.inputs.map((i) => ({
+      name: i.name, dtype: i.dtype, dims: i.dims.map((d) => (typeof d === 'string' ? options.dimValues?.[d] ?? d : d)),
+    }));
   }
 
   /** Compiles an ONNX model (a path or its bytes) and loads it on the target's runtime device. */
@@ -80,7 +102,7 @@ export class InferenceSession {
   }
   /** The most recent compilation (undefined before the first run of a specializing session). */
   get compiled(): CompileResult | undefined {
-    return this.last?.result;
+    return this.lastResult;
   }
   /** Graph inputs whose values are compiled in (specialized per distinct value). */
   get specializedInputs(): readonly string[] {
@@ -92,70 +114,87 @@ export class InferenceSession {
   }
   /** Compilations made so far (1 for a model compiled up front, dynamic batch included). */
   get compilations(): number {
-    return this.specializations.size + (this.bound.length === 0 && !this.shapeSpecialized ? 1 : 0);
+    return this.specializations.size + (this.compiledUpFront ? 1 : 0);
+  }
+  /** Whether `release()` was called. */
+  get released(): boolean {
+    return this.releasing !== undefined;
   }
 
-  /** Stops worker threads (sessions created with threads > 1). */
-  release(): void {
-    for (const c of [this.last, ...this.specializations.values()]) c?.executor.dispose();
-    this.specializations.clear();
+  /**
+   * Stops worker threads (sessions created with threads > 1) and drops the compiled
+   * kernels; resolves once every worker has exited (those of a run compiling now too). Later runs fail with a ReleasedError;
+   * releasing again is harmless. A specializing run still waiting in the queue fails with
+   * the same error; one in the middle of running completes.
+   */
+  release(): Promise<void> {
+    if (!this.releasing) {
+      const all = [this.upFront, ...this.specializations.values()].filter((c): c is Compiled => c !== undefined);
+      this.specializations.clear();
+      this.upFront = undefined;
+      // The queue's tail too: a run compiling now disposes what it loaded before it settles.
+      this.releasing = Promise.all([...all.map((c) => c.executor.dispose()), this.queue]).then(() => undefined);
+    }
+    return this.releasing;
   }
 
-  /** Runs the model; feeds are keyed by input name, results by output name. */
-  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
-    if (this.bound.length === 0 && !this.shapeSpecialized) return this.last!.executor.run(feeds);
-    const c = await this.specialize(feeds);
+  /** Runs the model; feeds are keyed by input name, results by output name (copies the caller owns). */
+  async run(feeds: Feeds): Promise<Record<string, Tensor>> {
+    if (this.releasing) throw new ReleasedError(RELEASED);
+    if (this.upFront) return this.upFront.executor.run(feeds);
+    // Checked against the declared inputs before anything is compiled for them.
+    const checked = checkFeeds(feeds, this.specs);
+    const job = this.queue.then(() => this.runSpecialized(checked.tensors, checked.dims));
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  /** One queued run of a specializing session: find or compile its specialization, then run it. */
+  private async runSpecialized(feeds: Record<string, Tensor>, dims: Record<string, number>): Promise<Record<string, Tensor>> {
+    if (this.releasing) throw new ReleasedError(`${RELEASED} (it was released while this run waited for an earlier one)`);
+    const c = await this.specialize(feeds, dims);
     const rest: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) if (!this.bound.includes(k)) rest[k] = v;
     return c.executor.run(rest);
   }
 
-  /** Symbolic input dims bound from the feeds' shapes (consistent across inputs). */
-  private bindDims(feeds: Readonly<Record<string, Tensor>>): Record<string, number> {
-    const dims: Record<string, number> = {};
-    for (const input of this.signature.inputs) {
-      const t = feeds[input.name];
-      if (!t) throw new InputError(`missing input '${input.name}'; the model's inputs are: ${this.inputNames.join(', ')}`);
-      if (t.dims.length !== input.dims.length) {
-        throw new InputError(`input '${input.name}': expected rank ${input.dims.length} ([${input.dims.join(', ')}]), got [${t.dims.join(', ')}]`);
-      }
-      input.dims.forEach((d, i) => {
-        if (typeof d !== 'string') return;
-        const v = t.dims[i]!;
-        if (dims[d] !== undefined && dims[d] !== v) throw new InputError(`input '${input.name}': dim '${d}' is ${v} here but ${dims[d]} in another input`);
-        dims[d] = v;
-      });
-    }
-    return dims;
-  }
-
-  private async specialize(feeds: Readonly<Record<string, Tensor>>): Promise<Compiled> {
+  private async specialize(feeds: Record<string, Tensor>, dims: Record<string, number>): Promise<Compiled> {
     for (;;) {
       const values: Record<string, Tensor> = {};
-      for (const name of this.bound) {
-        const t = feeds[name];
-        if (!t) throw new InputError(`missing input '${name}'; the model's inputs are: ${this.inputNames.join(', ')}`);
-        values[name] = t;
-      }
-      const dimValues = this.shapeSpecialized ? this.bindDims(feeds) : undefined;
+      for (const name of this.bound) values[name] = feeds[name]!;
+      const dimValues = this.shapeSpecialized ? dims : undefined;
       const key = JSON.stringify([dimValues, this.bound.map((n) => [values[n]!.type, values[n]!.dims, Array.from(values[n]!.data as ArrayLike<number | bigint>, String)])]);
       const hit = this.specializations.get(key);
-      if (hit) return (this.last = hit);
+      if (hit) {
+        // Most recently used last: eviction takes the first.
+        this.specializations.delete(key);
+        this.specializations.set(key, hit);
+        this.lastResult = hit.result;
+        return hit;
+      }
+      let c: Compiled;
       try {
-        const c = await InferenceSession.load(this.bytes, {
+        c = await InferenceSession.load(this.bytes, {
           ...this.options, inputValues: values, ...(dimValues ? { dimValues: { ...this.options.dimValues, ...dimValues } } : {}),
         });
-        if (this.specializations.size >= MAX_SPECIALIZATIONS) {
-          const [oldest] = this.specializations.keys();
-          this.specializations.get(oldest!)!.executor.dispose();
-          this.specializations.delete(oldest!);
-        }
-        this.specializations.set(key, c);
-        return (this.last = c);
       } catch (e) {
         if (!(e instanceof InputValueNeeded) || this.bound.includes(e.input)) throw e;
         this.bound.push(e.input);
+        continue;
       }
+      if (this.releasing) {
+        await c.executor.dispose();
+        throw new ReleasedError(`${RELEASED} (it was released while this run was compiling)`);
+      }
+      if (this.specializations.size >= MAX_SPECIALIZATIONS) {
+        // Runs are queued, so no other run holds the evicted executor.
+        const [oldest] = this.specializations.keys();
+        void this.specializations.get(oldest!)!.executor.dispose();
+        this.specializations.delete(oldest!);
+      }
+      this.specializations.set(key, c);
+      this.lastResult = c.result;
+      return c;
     }
   }
 }

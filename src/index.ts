@@ -1,11 +1,12 @@
 /** Tessera's public API. */
 export { InferenceSession, type SessionOptions } from './api.js';
 export { compile, type CompileOptions, type CompileResult } from './driver.js';
-export { Tensor } from './runtime/tensor.js';
+export { Tensor, type TensorLike } from './runtime/tensor.js';
+export type { Feeds } from './runtime/feeds.js';
 export type { DType, TypedArray } from './runtime/dtype.js';
 export { Executor, InputError } from './runtime/executor.js';
 export type { Executable, TargetName } from './runtime/executable.js';
 export { deserializeExecutable, serializeExecutable } from './runtime/artifact.js';
 export { NodeError } from './graph/ir.js';
-export { LimitError, TesseraError } from './runtime/error.js';
+export { DeviceError, LimitError, ReleasedError, TesseraError } from './runtime/error.js';
 export { printGraph } from './graph/printer.js';

@@ -36,3 +36,35 @@ export class LimitError extends TesseraError {
     this.name = 'LimitError';
   }
 }
+
+/**
+ * Bad data given to the runtime: a feed (missing, unknown, of the wrong dtype or shape)
+ * or a Tensor whose data does not match its type and dims. The message names the input
+ * and what was expected.
+ */
+export class InputError extends TesseraError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** A session or executor used after `release()` / `dispose()`. */
+export class ReleasedError extends TesseraError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReleasedError';
+  }
+}
+
+/**
+ * A device that can no longer run the model: a worker thread of the pool that exited,
+ * failed to start, or stopped making progress. The message names the thread; the
+ * session has to be created again.
+ */
+export class DeviceError extends TesseraError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceError';
+  }
+}

@@ -1,48 +1,64 @@
 /**
  * The executor: loads an Executable on its device and runs it. Validates feeds
- * (names, dtypes, shapes) with clear errors, copies inputs into their planned arena
- * slots, runs the steps in order and copies the outputs out.
+ * (runtime/feeds.ts: names, dtypes, shapes, data lengths) with clear errors, copies
+ * inputs into their planned arena slots, runs the steps in order and copies the outputs
+ * out (results never alias the arena, so the next run cannot change them).
+ *
+ * A run is synchronous from the feed check to the output copy, so runs on one executor
+ * never interleave (the bound batch layout and the arena belong to one run at a time).
  */
-import { TesseraError } from './error.js';
+import { MAX_ARENA_BYTES, bytesText } from './limits.js';
+import { InputError, LimitError, ReleasedError } from './error.js';
 import { viewArray } from './dtype.js';
 import type { Executable, IOSlot, TargetName } from './executable.js';
-import { layoutAtBatch } from './batch.js';
+import { arenaBytesAt, layoutAtBatch } from './batch.js';
+import { type Feeds, type InputSpec, checkFeeds } from './feeds.js';
 import { Tensor, shapeSize } from './tensor.js';
 import type { Device, DeviceOptions, LoadedProgram } from './devices/device.js';
 import { jsDevice, loadJsProgram } from './devices/js.js';
 import { loadWasmProgramSync, wasmDevice } from './devices/wasm.js';
 
+export { InputError } from './error.js';
+
 const DEVICES: Record<TargetName, Device> = { js: jsDevice, wasm: wasmDevice };
 
-export class InputError extends TesseraError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
 
 export class Executor {
   /** The layout the steps are bound for (the executable, or its layout at the last batch size). */
   private layout: Executable;
   private steps: (() => void)[];
   private batchSize = 1;
+  /** The inputs as declared (a dynamic batch dim by its name), for feed checks. */
+  private readonly specs: readonly InputSpec[];
+  private disposing: Promise<void> | undefined;
 
   private constructor(readonly executable: Executable, private readonly program: LoadedProgram) {
+    const b = executable.batch;
+    this.specs = executable.inputs.map((s) => ({ name: s.name, dtype: s.dtype, dims: s.batched && b ? [b.dim, ...s.shape.slice(1)] : s.shape }));
     this.layout = layoutAtBatch(executable, 1);
     this.steps = program.bind(this.layout);
   }
 
   /** Loads an executable on its target's device; `threads` caps the threads it runs on. */
   static async load(exe: Executable, opts: DeviceOptions = {}): Promise<Executor> {
-    if (exe.format !== 'tessera-executable' || exe.version !== 1) throw new Error('not a tessera executable (format/version mismatch)');
+    if (exe.format !== 'tessera-executable' || exe.version !== 1) throw new InputError('not a tessera executable (format/version mismatch)');
     const device = DEVICES[exe.target];
-    if (!device) throw new Error(`unknown target ${String(exe.target)}`);
+    if (!device) throw new InputError(`unknown target ${String(exe.target)}`);
     return new Executor(exe, await device(exe, opts));
   }
 
-  /** Stops the executor's worker threads (if any). */
-  dispose(): void {
-    this.program.dispose?.();
+  /**
+   * Stops the executor's worker threads (if any); resolves once they have exited. Runs
+   * after it fail with a ReleasedError; disposing again is harmless.
+   */
+  dispose(): Promise<void> {
+    this.disposing ??= Promise.resolve(this.program.dispose?.()).then(() => undefined, () => undefined);
+    return this.disposing;
+  }
+
+  /** Whether `dispose` was called. */
+  get disposed(): boolean {
+    return this.disposing !== undefined;
   }
 
   /**
@@ -59,6 +75,10 @@ export class Executor {
   get outputNames(): string[] {
     return this.executable.outputs.map((o) => o.name);
   }
+  /** The inputs as declared: name, dtype and dims (a dynamic batch dim by its name). */
+  get inputSpecs(): readonly InputSpec[] {
+    return this.specs;
+  }
   /** Input slots (for a dynamic batch: at the batch size of the last run, 1 before any). */
   get inputs(): readonly IOSlot[] {
     return this.layout.inputs;
@@ -67,26 +87,26 @@ export class Executor {
     return this.layout.outputs;
   }
 
-  /** Binds the steps for the batch size of `feeds` (dynamic-batch executables). */
-  private bindBatch(feeds: Readonly<Record<string, Tensor>>): void {
+  /**
+   * Binds the steps for batch size `n` (dynamic-batch executables), refusing a batch
+   * whose arena would pass the limit before anything is allocated.
+   */
+  private bindBatch(n: number | undefined): void {
     const exe = this.executable;
-    if (!exe.batch) return;
-    let n: number | undefined;
-    let from = '';
-    for (const slot of exe.inputs) {
-      const t = feeds[slot.name];
-      if (!slot.batched || !(t instanceof Tensor) || t.dims.length !== slot.shape.length) continue;
-      const d = t.dims[0]!;
-      if (n !== undefined && d !== n) {
-        throw new InputError(`input '${slot.name}': dim '${exe.batch.dim}' is ${d} here but ${n} in input '${from}'`);
-      }
-      n = d;
-      from = slot.name;
+    const b = exe.batch;
+    if (!b || n === undefined || n === this.batchSize) return;
+    const from = this.specs.find((s) => s.dims[0] === b.dim)?.name ?? '';
+    if (n < 1) throw new InputError(`input '${from}': dim '${b.dim}' must be at least 1, got ${n}`);
+    const bytes = arenaBytesAt(exe, n);
+    if (bytes > MAX_ARENA_BYTES) {
+      let most = Math.floor((MAX_ARENA_BYTES - b.base) / b.sampleBytes);
+      while (most > 0 && arenaBytesAt(exe, most) > MAX_ARENA_BYTES) most--;
+      throw new LimitError(`input '${from}': dim '${b.dim}' = ${n} needs an arena of ${bytesText(bytes)} (${b.base} bytes + ${n} × ${b.sampleBytes} bytes per sample), `
+        + `beyond the ${bytesText(MAX_ARENA_BYTES)} Tessera supports per model; the largest ${b.dim} that fits is ${most}`);
     }
-    if (n === undefined || n === this.batchSize) return;
-    if (!Number.isInteger(n) || n < 1) throw new InputError(`input '${from}': dim '${exe.batch.dim}' must be at least 1, got ${n}`);
-    this.layout = layoutAtBatch(exe, n);
-    this.steps = this.program.bind(this.layout);
+    const layout = layoutAtBatch(exe, n);
+    this.steps = this.program.bind(layout);
+    this.layout = layout;
     this.batchSize = n;
   }
 
@@ -94,7 +114,7 @@ export class Executor {
    * Runs the model `runs` times and returns the median time of each step (kernel), in
    * ms, in step order: where the time goes.
    */
-  profile(feeds: Readonly<Record<string, Tensor>>, runs = 5): { kernel: string; ms: number }[] {
+  profile(feeds: Feeds, runs = 5): { kernel: string; ms: number }[] {
     this.run(feeds);
     const times = this.steps.map(() => [] as number[]);
     for (let r = 0; r < runs; r++) {
@@ -110,29 +130,17 @@ export class Executor {
     });
   }
 
-  run(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
-    this.bindBatch(feeds);
+  /** Runs the model on `feeds` (keyed by input name); results by output name, copies the caller owns. */
+  run(feeds: Feeds): Record<string, Tensor> {
+    if (this.disposing) throw new ReleasedError('this executor was disposed; load the executable again to run it');
+    const { tensors, dims } = checkFeeds(feeds, this.specs);
+    if (this.executable.batch) this.bindBatch(dims[this.executable.batch.dim]);
     const exe = this.layout;
-    const expected = new Set(this.inputNames);
-    for (const name of Object.keys(feeds)) {
-      if (!expected.has(name)) throw new InputError(`unknown input '${name}'; the model's inputs are: ${this.inputNames.join(', ')}`);
-    }
     const arena = this.program.arena();
-    exe.inputs.forEach((slot, k) => {
-      const t = feeds[slot.name];
-      // As declared: a dynamic batch dim by its name.
-      const declared = (): string => {
-        const s = this.executable.inputs[k]!;
-        return `[${(s.batched ? [this.executable.batch!.dim, ...s.shape.slice(1)] : s.shape).join(', ')}]`;
-      };
-      if (!t) throw new InputError(`missing input '${slot.name}' (${slot.dtype}${declared()})`);
-      if (!(t instanceof Tensor)) throw new InputError(`input '${slot.name}' must be a Tensor`);
-      if (t.type !== slot.dtype) throw new InputError(`input '${slot.name}': expected dtype ${slot.dtype}, got ${t.type}`);
-      if (t.dims.length !== slot.shape.length || t.dims.some((d, i) => d !== slot.shape[i])) {
-        throw new InputError(`input '${slot.name}': expected shape ${declared()}, got [${t.dims.join(', ')}]`);
-      }
+    for (const slot of exe.inputs) {
+      const t = tensors[slot.name]!;
       (viewArray(slot.dtype, arena, slot.offset, t.size) as { set(a: ArrayLike<number | bigint>): void }).set(t.data);
-    });
+    }
     for (const step of this.steps) step();
     const out: Record<string, Tensor> = {};
     const after = this.program.arena();

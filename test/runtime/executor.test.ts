@@ -45,8 +45,8 @@ for (const target of ['js', 'wasm'] as const) {
 
 test('input validation names the input and what was expected', async () => {
   const s = await InferenceSession.create(model, { target: 'js' });
-  await assert.rejects(s.run({}), (e: unknown) => e instanceof InputError && /missing input 'x' \(float32\[2, 3\]\)/.test(e.message));
-  await assert.rejects(s.run({ x, extra: x }), /unknown input 'extra'; the model's inputs are: x/);
+  await assert.rejects(s.run({}), (e: unknown) => e instanceof InputError && /input 'x' is missing in 'feeds'; the model's inputs are: x: float32\[2, 3\]/.test(e.message));
+  await assert.rejects(s.run({ x, extra: x }), /unknown input 'extra' in 'feeds'; the model's inputs are: x: float32\[2, 3\]/);
   await assert.rejects(s.run({ x: new Tensor('float32', [1, 2, 3], [3]) }), /input 'x': expected shape \[2, 3\], got \[3\]/);
   await assert.rejects(s.run({ x: new Tensor('int32', [1, 2, 3, 4, 5, 6], [2, 3]) }), /input 'x': expected dtype float32, got int32/);
 });
@@ -79,7 +79,7 @@ test('a shape fed as a graph input is bound per run: one compilation per distinc
   assert.deepEqual([...r1.out!.data], [1, 2, 3, 0, 0, 6]);
   const r2 = await s.run({ x, shape: new Tensor('int64', [6n, -1n], [2]) });
   assert.deepEqual(r2.out!.dims, [6, 1]);
-  await assert.rejects(s.run({ x }), /missing input 'shape'/);
+  await assert.rejects(s.run({ x }), /input 'shape' is missing in 'feeds'; the model's inputs are: x: float32\[2, 3\], shape: int64\[2\]/);
 });
 
 test('symbolic input dims are bound from the feeds: a dynamic batch runs at several sizes', async () => {

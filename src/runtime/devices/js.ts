@@ -1,5 +1,6 @@
 /** The JS device: the kernel module is JavaScript source; kernels take typed-array views of the arena. */
 import { viewArray } from '../dtype.js';
+import { LimitError } from '../error.js';
 import type { Executable } from '../executable.js';
 import { int64Intrinsics, mathIntrinsics } from '../math.js';
 import type { Device, LoadedProgram } from './device.js';
@@ -18,7 +19,12 @@ export function loadJsProgram(exe: Executable): LoadedProgram {
   const arrayArgs = new Set(exe.module.arrayArgs);
   const bind = (layout: Executable): (() => void)[] => {
     if (layout.arenaBytes > arena.byteLength) {
-      const grown = new ArrayBuffer(layout.arenaBytes);
+      let grown: ArrayBuffer;
+      try {
+        grown = new ArrayBuffer(layout.arenaBytes);
+      } catch (e) {
+        throw new LimitError(`could not allocate an arena of ${layout.arenaBytes} bytes for this run: ${(e as Error).message}`);
+      }
       new Uint8Array(grown).set(new Uint8Array(arena));
       arena = grown;
     }

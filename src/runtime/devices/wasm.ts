@@ -7,6 +7,7 @@
  * threads > 1 (a module built with a shared memory), kernels that have parallel
  * regions run them on a pool of workers.
  */
+import { DeviceError, LimitError } from '../error.js';
 import type { Executable } from '../executable.js';
 import { halfIntrinsics, mathIntrinsics } from '../math.js';
 import type { Device, DeviceOptions, LoadedProgram } from './device.js';
@@ -33,7 +34,7 @@ function setup(exe: Executable): Setup {
   // A dynamic-batch arena grows with the batch size (a shared memory needs its maximum up front).
   const maximum = exe.batch ? MAX_PAGES : pages;
   if (mod.sharedMemory && typeof SharedArrayBuffer === 'undefined') {
-    throw new Error('this executable was built for threads and needs a shared memory, but SharedArrayBuffer is unavailable '
+    throw new DeviceError('this executable was built for threads and needs a shared memory, but SharedArrayBuffer is unavailable '
       + '(a browser page must be cross-origin isolated: Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
   }
   const memory = new WebAssembly.Memory(mod.sharedMemory ? { initial: pages, maximum, shared: true } : { initial: pages, maximum });
@@ -43,7 +44,7 @@ function setup(exe: Executable): Setup {
 
 function compileError(exe: Executable, e: unknown): Error {
   return wasmModule(exe).relaxedSimd
-    ? new Error(`this engine cannot compile the kernels: they use relaxed SIMD (compile with fma: false for engines without it): ${(e as Error).message}`)
+    ? new DeviceError(`this engine cannot compile the kernels: they use relaxed SIMD (compile with fma: false for engines without it): ${(e as Error).message}`)
     : (e as Error);
 }
 
@@ -66,7 +67,7 @@ export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = 
   // The arguments a region call passes the pool: offsets (or the table), then the workspace.
   let maxArgs = 0;
   for (const s of exe.steps) if (regions[s.kernel]) maxArgs = Math.max(maxArgs, (tables.has(s.kernel) ? 1 : s.args.length) + 1);
-  const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names, maxArgs) : undefined;
+  const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names, maxArgs, opts) : undefined;
   return program(exe, memory, instance, pool, names);
 };
 
@@ -96,7 +97,13 @@ function program(exe: Executable, memory: WebAssembly.Memory, instance: WebAssem
   const poolIndex = new Map(names.map((n, i) => [n, i]));
   const bind = (layout: Executable): (() => void)[] => {
     const need = Math.ceil(layout.arenaBytes / PAGE) - memory.buffer.byteLength / PAGE;
-    if (need > 0) memory.grow(need);
+    if (need > 0) {
+      try {
+        memory.grow(need);
+      } catch (e) {
+        throw new LimitError(`could not grow the wasm memory to ${layout.arenaBytes} bytes for this run: ${(e as Error).message}`);
+      }
+    }
     // After growing: growing a memory detaches the buffer of earlier views.
     const words = new Uint32Array(memory.buffer);
     return layout.steps.map((s) => step(s, layout, words));
