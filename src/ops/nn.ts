@@ -365,13 +365,12 @@ function poolCount(o: Expr, i: number, inDim: number, outDim: number, w: Window,
   const k = w.kernel[i]!, s = w.strides[i]!, d = w.dilations[i]!, pb = w.pads[i]!, pe = w.pads[w.kernel.length + i]!;
   const lo = includePad ? -pb : 0;
   const hi = includePad ? inDim + pe : inDim; // exclusive
+  // Window elements r in [0, k) with lo <= oi*s - pb + r*d < hi, counted in closed form (k may be huge).
   const countAt = (oi: number): number => {
-    let c = 0;
-    for (let r = 0; r < k; r++) {
-      const p = oi * s - pb + r * d;
-      if (p >= lo && p < hi) c++;
-    }
-    return c;
+    const start = oi * s - pb;
+    const rLo = Math.max(0, Math.ceil((lo - start) / d));
+    const rHi = Math.min(k - 1, Math.floor((hi - 1 - start) / d));
+    return Math.max(0, rHi - rLo + 1);
   };
   const first = countAt(0);
   let uniform = true;

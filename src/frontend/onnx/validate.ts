@@ -17,7 +17,7 @@ import { type Origin, type TensorType, NodeError, originToString } from '../../g
 import { LimitError } from '../../runtime/error.js';
 import {
   type OnnxIAttributeProto, type OnnxIGraphProto, type OnnxIModelProto, type OnnxINodeProto, type OnnxITensorProto,
-  type OnnxITypeProto, OnnxFormatError, int64ToBigInt, onnx, onnxDataTypeName,
+  type OnnxITypeProto, type OnnxIValueInfoProto, OnnxFormatError, int64ToBigInt, onnx, onnxDataTypeName,
 } from './proto.js';
 import {
   type OpSchema, type SchemaAttrType, allowedTypes, arityText, formalAt, maxKnownOpset, resolveSchema, schemaAttribute, schemaTypeName,
@@ -55,8 +55,10 @@ export function validateModel(model: OnnxIModelProto): Opsets {
     const domain = normalizeDomain(o.domain);
     const label = domain || 'ai.onnx';
     const v = int64ToBigInt(o.version);
-    if (opsets.has(domain)) throw modelError(`opset_import lists domain '${label}' twice`);
     if (v < 1n) throw modelError(`opset_import: version ${v} of domain '${label}' is not a valid opset`);
+    // Imported twice at one version is harmless (onnx.checker and onnxruntime accept it); at two, ambiguous.
+    const before = opsets.get(domain);
+    if (before !== undefined && BigInt(before) !== v) throw modelError(`opset_import lists domain '${label}' twice, at versions ${before} and ${v}`);
     const max = maxKnownOpset(domain);
     if (max !== undefined && v > BigInt(max)) {
       throw modelError(`opset_import: version ${v} of domain '${label}' is newer than any Tessera knows (at most ${max})`);
@@ -64,6 +66,7 @@ export function validateModel(model: OnnxIModelProto): Opsets {
     // Domains without schemas (ai.onnx.ml, vendors' domains) are fine to import; their nodes are refused when converted.
     opsets.set(domain, v > 1_000_000n ? 1_000_000 : Number(v));
   }
+  if (ir < 3n && opsets.size > 0) throw modelError(`ir_version ${ir} predates opset_import (IR version 3), yet the model lists one`);
   if (opsets.size === 0) {
     if (ir >= 3n) throw modelError(`opset_import is empty; IR version ${ir} requires it`);
     opsets.set('', 1); // IR 1-2 models predate opset imports: opset 1
@@ -104,12 +107,14 @@ function checkGraph(g: OnnxIGraphProto, path: string, scope: Scope, ctx: GraphCo
   const fail = (reason: string): never => {
     throw modelError(`graph '${path}': ${reason}`);
   };
+  const inputs = new Map<string, OnnxIValueInfoProto>();
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
     if (!name) fail('a graph input has no name');
     if (scope.hasHere(name)) fail(`graph input '${name}' is listed twice`);
-    checkValueType(vi.type, `graph input '${name}'`, ctx.main, fail);
+    checkValueType(vi.type, `graph input '${name}'`, ctx.main, true, fail);
     scope.define(name, 'a graph input');
+    inputs.set(name, vi);
   }
   const initializers = new Set<string>();
   for (const init of g.initializer ?? []) {
@@ -118,6 +123,8 @@ function checkGraph(g: OnnxIGraphProto, path: string, scope: Scope, ctx: GraphCo
     if (initializers.has(name)) fail(`initializer '${name}' is listed twice`);
     initializers.add(name);
     checkTensor(init, `initializer '${name}'`, fail);
+    const declared = inputs.get(name);
+    if (declared) checkInitializerInput(init, declared, fail);
     if (ctx.ir <= 3 && !scope.hasHere(name)) fail(`initializer '${name}' is not a graph input (IR version ${ctx.ir} requires initializers to be graph inputs)`);
     if (!scope.hasHere(name)) scope.define(name, 'an initializer');
   }
@@ -135,7 +142,7 @@ function checkGraph(g: OnnxIGraphProto, path: string, scope: Scope, ctx: GraphCo
         ? `graph output '${name}' is a value of an enclosing graph; a graph's outputs must be its own values`
         : `graph output '${name}' is not produced by any node, graph input or initializer`);
     }
-    checkValueType(vo.type, `graph output '${name}'`, ctx.main, fail);
+    checkValueType(vo.type, `graph output '${name}'`, ctx.main, false, fail);
   }
 }
 
@@ -144,7 +151,12 @@ function nodeLabel(node: OnnxINodeProto, index: number): string {
 }
 
 /** A graph input's or output's declared type: a tensor with an element type and a shape. */
-function checkValueType(t: OnnxITypeProto | null | undefined, what: string, main: boolean, fail: (r: string) => never): void {
+/**
+ * A graph input's or output's declared type. The main graph's need a tensor type with an
+ * element type (as onnx.checker requires); its inputs need a shape as well (Tessera compiles
+ * for a known rank), its outputs' shapes are inferred when left out.
+ */
+function checkValueType(t: OnnxITypeProto | null | undefined, what: string, main: boolean, needsShape: boolean, fail: (r: string) => never): void {
   if (!t) {
     if (main) fail(`${what} has no type`);
     return;
@@ -161,7 +173,7 @@ function checkValueType(t: OnnxITypeProto | null | undefined, what: string, main
   }
   if (!dtypeFromOnnx(tt.elemType)) fail(`${what}: element type ${onnxDataTypeName(tt.elemType)} is not supported`);
   if (!tt.shape) {
-    if (main) fail(`${what} has no shape (a scalar has a shape with no dims; unknown sizes are dim_params)`);
+    if (main && needsShape) fail(`${what} has no shape (a scalar has a shape with no dims; unknown sizes are dim_params)`);
     return;
   }
   (tt.shape.dim ?? []).forEach((d, i) => {
@@ -303,6 +315,27 @@ function checkAttribute(a: OnnxIAttributeProto, schema: OpSchema | undefined, ct
 const TENSOR_FIELDS = ['floatData', 'int32Data', 'stringData', 'int64Data', 'rawData', 'doubleData', 'uint64Data'] as const;
 
 /** A tensor's dtype is set, it holds its data in one field, and that data has as many elements as its dims. */
+/** A graph input that an initializer gives a default: its declared type must describe the initializer. */
+function checkInitializerInput(t: OnnxITensorProto, vi: OnnxIValueInfoProto, fail: (r: string) => never): void {
+  const tt = vi.type?.tensorType;
+  if (!tt) return; // a graph input without a tensor type was refused (main graph) or takes the initializer's
+  const name = t.name ?? '';
+  const code = t.dataType ?? 0;
+  if ((tt.elemType ?? 0) !== 0 && tt.elemType !== code) {
+    fail(`graph input '${name}' is declared ${onnxDataTypeName(tt.elemType ?? 0)}, but its initializer is ${onnxDataTypeName(code)}`);
+  }
+  const dims = tt.shape?.dim;
+  if (!dims) return;
+  const have = (t.dims ?? []).map((d) => int64ToBigInt(d));
+  const text = (): string => `[${dims.map((d) => (d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? String(int64ToBigInt(d.dimValue)) : '?')).join(', ')}]`;
+  if (dims.length !== have.length) fail(`graph input '${name}' is declared with shape ${text()}, but its initializer has shape [${have.join(', ')}]`);
+  dims.forEach((d, i) => {
+    if (d.dimValue !== null && d.dimValue !== undefined && !d.dimParam && int64ToBigInt(d.dimValue) !== have[i]) {
+      fail(`graph input '${name}' is declared with shape ${text()}, but its initializer has shape [${have.join(', ')}]`);
+    }
+  });
+}
+
 function checkTensor(t: OnnxITensorProto, what: string, fail: (r: string) => never): void {
   const code = t.dataType ?? 0;
   if (code === 0) fail(`${what}: data_type is not set`);

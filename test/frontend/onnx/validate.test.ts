@@ -54,13 +54,25 @@ describe('model validation at import', () => {
     rejects(model((m) => { m.irVersion = 0; }), OnnxFormatError, /ir_version is not set/);
     rejects(model((m) => { m.irVersion = 99; }), OnnxFormatError, /ir_version 99 is newer than Tessera reads \(at most 11\)/);
     rejects(model((m) => { m.opsetImport = []; }), OnnxFormatError, /opset_import is empty; IR version 8 requires it/);
-    rejects(model((m) => { m.opsetImport!.push({ domain: 'ai.onnx', version: 13 }); }), OnnxFormatError, /opset_import lists domain 'ai.onnx' twice/);
+    rejects(model((m) => { m.opsetImport!.push({ domain: 'ai.onnx', version: 13 }); }), OnnxFormatError, /opset_import lists domain 'ai.onnx' twice, at versions 17 and 13/);
+    // The same import twice is harmless (onnx.checker and onnxruntime accept it).
+    assert.equal(importOnnx(model((m) => { m.opsetImport!.push({ domain: '', version: 17 }); })).nodes.length, 2);
+    rejects(model((m) => { m.irVersion = 2; }), OnnxFormatError, /ir_version 2 predates opset_import \(IR version 3\), yet the model lists one/);
     rejects(model((m) => { m.opsetImport = [{ domain: '', version: 0 }]; }), OnnxFormatError, /version 0 of domain 'ai.onnx' is not a valid opset/);
     rejects(model((m) => { m.opsetImport = [{ domain: '', version: 99 }]; }), OnnxFormatError, /version 99 of domain 'ai.onnx' is newer than any Tessera knows \(at most \d+\)/);
     rejects(model((m) => { m.opsetImport = [{ domain: '', version: 2 ** 40 }]; }), OnnxFormatError, /version 1099511627776 of domain 'ai.onnx'/);
     // An unused vendor domain is fine to import; a node in a domain the model does not import is not.
     assert.equal(importOnnx(model((m) => { m.opsetImport!.push({ domain: 'com.vendor', version: 3 }); })).nodes.length, 2);
     rejects(model((m) => { m.graph.node[1]!.domain = 'com.vendor'; }), NodeError, /node 'neg' \(com.vendor.Neg, opset 0\): domain 'com.vendor' is not in the model's opset_import/);
+  });
+
+  it('a graph input given a default by an initializer is declared as the initializer is', () => {
+    const asInput = (type: onnx.ITypeProto) => (m: Model): void => { m.graph.input!.push({ name: 'w', type }); };
+    assert.equal(importOnnx(model(asInput(tensorType(FLOAT, [3])))).nodes.length, 2);
+    assert.equal(importOnnx(model(asInput(tensorType(FLOAT, ['n'])))).nodes.length, 2);
+    rejects(model(asInput(tensorType(INT64, [3]))), OnnxFormatError, /graph 'g': graph input 'w' is declared INT64, but its initializer is FLOAT/);
+    rejects(model(asInput(tensorType(FLOAT, [4]))), OnnxFormatError, /graph input 'w' is declared with shape \[4\], but its initializer has shape \[3\]/);
+    rejects(model(asInput(tensorType(FLOAT, [3, 1]))), OnnxFormatError, /graph input 'w' is declared with shape \[3, 1\], but its initializer has shape \[3\]/);
   });
 
   it('names are unique and defined before use (SSA, topological order)', () => {
@@ -75,6 +87,8 @@ describe('model validation at import', () => {
 
   it('graph inputs and outputs have full tensor types', () => {
     rejects(model((m) => { m.graph.input![0]!.type = { tensorType: { elemType: FLOAT } }; }), OnnxFormatError, /graph input 'x' has no shape/);
+    // A graph output's shape may be left to inference; its element type may not.
+    assert.deepEqual(importOnnx(model((m) => { m.graph.output![0]!.type = { tensorType: { elemType: FLOAT } }; })).outputs.map((o) => o.type.shape), [[2, 3]]);
     rejects(model((m) => { m.graph.input![0]!.type = tensorType(0, [2, 3]); }), OnnxFormatError, /graph input 'x' has no element type/);
     rejects(model((m) => { m.graph.input![0]!.type = tensorType(FLOAT, [2, -1]); }), OnnxFormatError, /graph input 'x': dim -1 at axis 1 is negative/);
   });
