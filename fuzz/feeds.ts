@@ -109,3 +109,30 @@ export function planFeeds(bytes: Uint8Array, seeds: Map<string, Tensor>, seed: n
   }
   return { feeds };
 }
+
+/** A hostile input value: element `index` of input `input` set to `value` (the model unchanged). */
+export interface FeedEdit {
+  readonly input: string;
+  readonly index: number;
+  /** A decimal integer for integer inputs, a number's text for float ones. */
+  readonly value: string;
+}
+
+/** The feeds with one element changed (a copy: the seed's cached data stay as they are). */
+export function applyFeedEdit(feeds: readonly Feed[], edit: FeedEdit): Feed[] {
+  return feeds.map((f) => {
+    if (f.name !== edit.input || edit.index >= f.data.length) return f;
+    const data = f.data.slice() as TypedArray;
+    if (data instanceof BigInt64Array) data[edit.index] = BigInt.asIntN(64, BigInt(edit.value));
+    else if (data instanceof BigUint64Array) data[edit.index] = BigInt.asUintN(64, BigInt(edit.value));
+    else data[edit.index] = Number(edit.value);
+    return { ...f, data };
+  });
+}
+
+/** The seed inputs a feed edit can target: integer inputs of at most 16 elements (shapes, axes, counts) and small float ones (scales). */
+export function editableInputs(inputs: ReadonlyMap<string, Tensor>): { name: string; size: number; int: boolean }[] {
+  return [...inputs.entries()]
+    .filter(([, t]) => t.data.length > 0 && t.data.length <= 16 && ['int32', 'int64', 'float32'].includes(t.type))
+    .map(([name, t]) => ({ name, size: t.data.length, int: t.type !== 'float32' }));
+}

@@ -4,6 +4,7 @@
  * models each engine accepted, grouped by mutation kind.
  */
 import type { EngineName, Outcome } from './engines.js';
+import type { FeedEdit } from './feeds.js';
 import type { JobResult } from './pool.js';
 
 export interface MutantRecord {
@@ -13,6 +14,8 @@ export interface MutantRecord {
   readonly seedDir: string;
   /** The seed of the generated feeds. */
   readonly feedSeed: number;
+  /** For feed-value mutants: the input element changed (the model is the seed's). */
+  readonly feedEdit?: FeedEdit;
   readonly kind: string;
   readonly description: string;
   truth?: 'valid' | 'invalid' | 'unknown';

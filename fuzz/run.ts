@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Seed, type Tier, LARGE_SEED_BYTES, loadCorpus } from './corpus.js';
 import { ENGINES, type EngineName, loadEngine } from './engines.js';
-import { planFeeds, seedInputs } from './feeds.js';
+import { applyFeedEdit, editableInputs, planFeeds, seedInputs } from './feeds.js';
 import { mutate } from './mutate.js';
 import { WorkerPool } from './pool.js';
 import { type MutantRecord, pad, renderReport, summarize, summaryTable } from './report.js';
@@ -49,6 +49,11 @@ export interface FuzzResult {
   readonly reportFile: string;
 }
 
+/** The share of mutants that keep the model and change an input value instead (where the seed has small int inputs). */
+const FEED_SHARE = 0.15;
+const FEED_INTS: readonly bigint[] = [0n, -1n, -2n, 2n ** 31n - 1n, -(2n ** 31n), 2n ** 32n, 2n ** 40n, 2n ** 62n, 2n ** 63n - 1n, -(2n ** 63n)];
+const FEED_FLOATS: readonly number[] = [0, -1, NaN, Infinity, -Infinity, 1e30, 1e-30];
+
 /** Large seeds (the public models) are this share of the picks: each compile takes seconds. */
 const LARGE_SHARE = 0.03;
 
@@ -77,10 +82,24 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   for (let i = 0; i < o.count; i++) {
     const rng = new Rng(mutantSeed(o.seed, i));
     const seed = pickSeed(seeds, rng);
-    const m = mutate(readFileSync(join(seed.dir, 'model.onnx')), rng.fork(1));
+    const bytes = readFileSync(join(seed.dir, 'model.onnx'));
     const file = join(mutantDir, `m${pad(i)}.onnx`);
+    const base = { id: i, file, seed: seed.name, seedDir: seed.dir, feedSeed: mutantSeed(o.seed ^ 0x5eed, i), results: {} };
+    const editable = rng.chance(FEED_SHARE) ? editableInputs(seedInputs(seed.dir)) : [];
+    if (editable.length > 0) {
+      // A hostile input value for an unchanged model: a shape, axis, count or scale that the
+      // model reads at run time (or that a specializing session compiles in).
+      const r = rng.fork(2);
+      const target = r.pick(editable);
+      const index = r.int(target.size);
+      const value = target.int ? String(r.pick(FEED_INTS)) : String(r.pick(FEED_FLOATS));
+      writeFileSync(file, bytes);
+      records.push({ ...base, kind: 'feed:value', description: `input ${target.name}[${index}] = ${value}`, feedEdit: { input: target.name, index, value } });
+      continue;
+    }
+    const m = mutate(bytes, rng.fork(1));
     writeFileSync(file, m.bytes);
-    records.push({ id: i, file, seed: seed.name, seedDir: seed.dir, feedSeed: mutantSeed(o.seed ^ 0x5eed, i), kind: m.kind, description: m.description, results: {} });
+    records.push({ ...base, kind: m.kind, description: m.description });
   }
   o.log(`[fuzz] mutants written to ${mutantDir} (${elapsed(t0)})`);
 
@@ -91,7 +110,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   try {
     await Promise.all(records.map(async (r) => {
       await Promise.all(o.engines.map(async (e) => {
-        const job = { id: r.id, file: r.file, seedDir: r.seedDir, feedSeed: r.feedSeed };
+        const job = { id: r.id, file: r.file, seedDir: r.seedDir, feedSeed: r.feedSeed, ...(r.feedEdit ? { feedEdit: r.feedEdit } : {}) };
         r.results[e] = await pools.get(e)!.run(job);
       }));
       if (++done >= nextLog || done === o.count) {
@@ -150,7 +169,8 @@ async function repro(file: string, engine: EngineName): Promise<void> {
   if (rec) console.log(`m${pad(rec.id)}: ${rec.kind} on ${rec.seed}: ${rec.description}`);
   const plan = planFeeds(readFileSync(file), rec ? seedInputs(rec.seedDir) : new Map(), rec?.feedSeed ?? 0);
   const run = await loadEngine(engine);
-  const r = await run({ file, feeds: 'feeds' in plan ? plan.feeds : undefined });
+  const feeds = 'feeds' in plan ? (rec?.feedEdit ? applyFeedEdit(plan.feeds, rec.feedEdit) : plan.feeds) : undefined;
+  const r = await run({ file, feeds });
   console.log(JSON.stringify({ ...r, stack: undefined }, null, 1));
   if (r.stack) console.log(r.stack);
 }

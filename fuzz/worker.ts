@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type EngineName, type EngineResult, loadEngine } from './engines.js';
-import { planFeeds, seedInputs } from './feeds.js';
+import { type FeedEdit, applyFeedEdit, planFeeds, seedInputs } from './feeds.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 
 export interface WorkerJob {
@@ -13,6 +13,7 @@ export interface WorkerJob {
   readonly file: string;
   readonly seedDir: string;
   readonly feedSeed: number;
+  readonly feedEdit?: FeedEdit;
 }
 
 export type WorkerMessage = { readonly ready: true } | { readonly id: number; readonly result: EngineResult; readonly feedsSkipped?: string };
@@ -49,7 +50,7 @@ const run = await loadEngine(engineName);
 process.on('message', (job: WorkerJob) => {
   current = job.id;
   const plan = planFeeds(readFileSync(job.file), inputsOf(job.seedDir), job.feedSeed);
-  const feeds = 'feeds' in plan ? plan.feeds : undefined;
+  const feeds = 'feeds' in plan ? (job.feedEdit ? applyFeedEdit(plan.feeds, job.feedEdit) : plan.feeds) : undefined;
   void run({ file: job.file, feeds }).then(async (result) => {
     // Let the job's own stray timers and promise rejections fire while it is still current.
     await new Promise((res) => setTimeout(res, 0));

@@ -8,5 +8,5 @@ export { Executor, InputError } from './runtime/executor.js';
 export type { Executable, TargetName } from './runtime/executable.js';
 export { deserializeExecutable, serializeExecutable } from './runtime/artifact.js';
 export { NodeError } from './graph/ir.js';
-export { DeviceError, LimitError, ReleasedError, TesseraError } from './runtime/error.js';
+export { DeviceError, InternalError, KernelError, LimitError, ReleasedError, TesseraError } from './runtime/error.js';
 export { printGraph } from './graph/printer.js';

@@ -6,14 +6,18 @@ import type { Tensor } from '../runtime/tensor.js';
 import { OpError, getOp } from '../ops/registry.js';
 import { type Attrs, type Graph, type Node, type Origin, type TensorType, NodeError, Value, originToString, typeToString } from './ir.js';
 import { dtypeBytes } from '../runtime/dtype.js';
-import { checkArenaBytes } from '../runtime/limits.js';
+import { MAX_RANK, checkArenaBytes } from '../runtime/limits.js';
+import { LimitError } from '../runtime/error.js';
 
 /**
- * Every value's type is checked as it is made: each dim a size (a non-negative safe integer)
- * or symbolic, and the tensor within the arena Tessera supports (its numeric dims alone, when
+ * Every value's type is checked as it is made: at most MAX_RANK dims, each a size (a
+ * non-negative safe integer) or symbolic, and the tensor within the arena Tessera supports (its numeric dims alone, when
  * some are symbolic), so nothing downstream allocates or generates code for an impossible shape.
  */
 function checkType(t: TensorType, what: string, op: string, origin?: Origin): void {
+  if (t.shape.length > MAX_RANK) {
+    throw new LimitError(`${origin ? `${originToString(origin)}: ` : ''}${what} would have ${t.shape.length} dims; Tessera supports tensors of at most ${MAX_RANK}`);
+  }
   let bytes = dtypeBytes(t.dtype);
   for (const d of t.shape) {
     if (typeof d === 'string') continue;

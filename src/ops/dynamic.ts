@@ -25,11 +25,12 @@
  *
  * All three are 'opaque' (several chained reductions, data-dependent reads).
  *
- * TE formulations (O(n^2) pairwise comparisons; NMS O(n^3) — meant for the small
- * tensors these ops see in practice):
- *   NonZero: before[p] = #nonzeros at flat positions < p (a sum); the j-th nonzero is
- *     the p with x[p] != 0 and before[p] == j (a max-reduction over p); output (d, j)
- *     is the d-th row-major coordinate of that p. A scalar input counts as shape [1]
+ * TE formulations (TE has no scan: Unique compares pairs, O(n^2); NMS is O(n^3); both
+ * meant for the small tensors these ops see in practice; NonZero is blocked):
+ *   NonZero: before[p] = #nonzeros at flat positions < p; the j-th nonzero is the p with
+ *     x[p] != 0 and before[p] == j; output (d, j) is the d-th row-major coordinate of
+ *     that p. Positions are grouped in blocks of ~sqrt(n) (per-block counts, counts of
+ *     the blocks before, then within a block), so each stage is O(n^1.5), not O(n^2). A scalar input counts as shape [1]
  *     (numpy's atleast_1d, like onnxruntime): output [1, count].
  *   Unique: the input is viewed as n slices of M elements (flattened: n = size, M = 1;
  *     with axis: the slices along the axis, elements in row-major order of the other
@@ -120,12 +121,33 @@ registerOp({
     const shape = x!.rank === 0 ? [1] : x!.shape;
     const n = size(shape);
     const [rank, count] = out!.shape as number[];
-    const at = (p: Expr): Expr => (x!.rank === 0 ? x!.at() : x!.at(...unflatten(p, shape)));
-    const nz = (p: Expr): Expr => ne(at(p), constant(0, x!.dtype));
-    const rq = reduceAxis(n, 'q');
-    const before = compute([n], (p) => sum(one(andE(lt(rq.var, p!), nz(rq.var))), [rq]), 'NonZero_before');
-    const rp = reduceAxis(n, 'p');
-    const pos = compute([count!], (j) => maxReduce(select(andE(nz(rp.var), eq(before.at(rp.var), j!)), rp.var, int(-1)), [rp]), 'NonZero_pos');
+    const at = (p: Expr): Expr => (x!.rank === 0 ? x!.at() : x!.at(...unflatten(clampIdx(p, n), shape)));
+    // Positions are split into nb blocks of b (b ~ sqrt(n)): every stage is O(n^1.5), not O(n^2).
+    const b = Math.max(1, Math.ceil(Math.sqrt(n)));
+    const nb = Math.max(1, Math.ceil(n / b));
+    /** Whether flat position p (possibly past the end of the last block) holds a nonzero. */
+    const nz = (p: Expr): Expr => andE(lt(p, int(n)), ne(at(p), constant(0, x!.dtype)));
+    const blockStart = (k: Expr): Expr => mul(k, int(b));
+    const rt = reduceAxis(b, 't');
+    const blockCount = compute([nb], (k) => sum(one(nz(add(blockStart(k!), rt.var))), [rt]), 'NonZero_block_count');
+    const rk = reduceAxis(nb, 'k');
+    const blockBefore = compute([nb], (k) => sum(select(lt(rk.var, k!), blockCount.at(rk.var), int(0)), [rk]), 'NonZero_block_before');
+    // before[p]: the nonzeros at positions < p (the blocks before p's, then p's own block up to p).
+    const ru = reduceAxis(b, 'u');
+    const inBlock = compute([n], (p) => {
+      const start = blockStart(floordiv(p!, int(b)));
+      return sum(one(andE(lt(ru.var, floormod(p!, int(b))), nz(add(start, ru.var)))), [ru]);
+    }, 'NonZero_in_block');
+    const before = compute([n], (p) => add(blockBefore.at(floordiv(p!, int(b))), inBlock.at(p!)), 'NonZero_before');
+    // The j-th nonzero lies in the block that ends after it (blocks ending at or before j are counted) ...
+    const rc = reduceAxis(nb, 'c');
+    const block = compute([count!], (j) => sum(one(ge(j!, add(blockBefore.at(rc.var), blockCount.at(rc.var)))), [rc]), 'NonZero_block');
+    // ... at the position of that block whose nonzero has `before` j.
+    const rv = reduceAxis(b, 'v');
+    const pos = compute([count!], (j) => {
+      const p = add(blockStart(clampIdx(block.at(j!), nb)), rv.var);
+      return maxReduce(select(andE(nz(p), eq(before.at(clampIdx(p, n)), j!)), p, int(-1)), [rv]);
+    }, 'NonZero_pos');
     return [compute([rank!, count!], (d, j) => {
       const coords = unflatten(clampIdx(pos.at(j!), n), shape);
       let v = coords[coords.length - 1]!;

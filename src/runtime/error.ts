@@ -68,3 +68,31 @@ export class DeviceError extends TesseraError {
     this.name = 'DeviceError';
   }
 }
+
+/**
+ * A kernel that stopped on its input data: an integer Div or Mod by zero, or INT_MIN / -1,
+ * traps in WebAssembly (ONNX leaves both undefined). The message names the kernel.
+ */
+export class KernelError extends TesseraError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KernelError';
+  }
+}
+
+/** WebAssembly traps that input data can cause (as opposed to a bug in a kernel). */
+const DATA_TRAPS = /divide by zero|remainder by zero|integer overflow|divide result unrepresentable/i;
+
+/**
+ * What an error thrown by a kernel becomes: Tessera's own errors pass; a trap the input data
+ * caused is a KernelError naming the kernel; anything else (an out-of-bounds access, an
+ * unreachable) is a bug in the kernel, an InternalError.
+ */
+export function kernelFailure(e: unknown, kernel: string): Error {
+  if (e instanceof TesseraError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof WebAssembly.RuntimeError && DATA_TRAPS.test(message)) {
+    return new KernelError(`kernel '${kernel}' stopped: ${message} (an integer Div or Mod by zero, or the most negative integer divided by -1, in the data it was given; ONNX leaves the result undefined)`);
+  }
+  return new InternalError(`running kernel '${kernel}'`, e);
+}

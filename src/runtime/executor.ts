@@ -8,7 +8,7 @@
  * never interleave (the bound batch layout and the arena belong to one run at a time).
  */
 import { MAX_ARENA_BYTES, bytesText } from './limits.js';
-import { InputError, LimitError, ReleasedError } from './error.js';
+import { InputError, LimitError, ReleasedError, kernelFailure } from './error.js';
 import { viewArray } from './dtype.js';
 import type { Executable, IOSlot, TargetName } from './executable.js';
 import { arenaBytesAt, layoutAtBatch } from './batch.js';
@@ -141,7 +141,14 @@ export class Executor {
       const t = tensors[slot.name]!;
       (viewArray(slot.dtype, arena, slot.offset, t.size) as { set(a: ArrayLike<number | bigint>): void }).set(t.data);
     }
-    for (const step of this.steps) step();
+    const steps = this.steps;
+    for (let i = 0; i < steps.length; i++) {
+      try {
+        steps[i]!();
+      } catch (e) {
+        throw kernelFailure(e, exe.steps[i]!.kernel);
+      }
+    }
     const out: Record<string, Tensor> = {};
     const after = this.program.arena();
     for (const slot of exe.outputs) {

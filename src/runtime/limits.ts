@@ -11,6 +11,12 @@ import { LimitError } from './error.js';
 /** Bytes of an executable's whole arena, and so of any one tensor: 2 GiB. */
 export const MAX_ARENA_BYTES = 2 ** 31;
 
+/**
+ * Dims of a tensor: 64 (numpy's limit). Each dim is a loop of a kernel's nest; a shape of
+ * thousands of dims (a shape input of thousands of elements) would nest that deep.
+ */
+export const MAX_RANK = 64;
+
 /** `n` bytes as text: '2 GiB', '2.24 GiB', '12.5 MiB', '1,234 bytes'. */
 export function bytesText(n: number): string {
   for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20]] as const) {

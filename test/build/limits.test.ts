@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile } from '../../src/driver.js';
+import { Executor } from '../../src/runtime/executor.js';
 import { makeModel } from '../helpers/onnx_model.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { LimitError } from '../../src/runtime/error.js';
@@ -53,6 +54,20 @@ describe('limits instead of crashes', () => {
     const m = onnx.ModelProto.decode(relu(1));
     m.graph!.input![0]!.type!.tensorType!.shape!.dim![0]!.dimValue = (2n ** 62n).toString() as unknown as number;
     refuses(onnx.ModelProto.encode(m).finish(), LimitError, /dim 4611686018427387904 at axis 0 is beyond any tensor/);
+  });
+
+  it('tensors of up to 64 dims compile and run; more are a LimitError naming the value', async () => {
+    const rank = (n: number): Uint8Array => makeModel({
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'r' }], inputs: [f32('x', new Array<number>(n).fill(1))], outputs: [f32('y', new Array<number>(n).fill(1))],
+    });
+    for (const target of TARGETS) {
+      const r = compile(rank(64), { target });
+      const exec = await Executor.load(r.executable);
+      const y = exec.run({ x: new Tensor('float32', Float32Array.of(-2), new Array<number>(64).fill(1)) })['y']!;
+      assert.deepEqual([y.dims.length, y.data[0]], [64, 0]);
+      await exec.dispose();
+    }
+    refuses(rank(65), LimitError, /graph input 'x' would have 65 dims; Tessera supports tensors of at most 64/);
   });
 
   it('node outputs beyond the arena, or with invalid shapes, name the node', () => {
