@@ -475,16 +475,17 @@ const RELAXABLE = new Set(['dim-value', 'dim-rank', 'elem-type', 'attr-int', 'at
 
 /**
  * Forgets what the model declares about values other than its inputs: graph outputs keep
- * their elem type but lose their shape, value_info goes (in every subgraph too). Returns
- * whether anything was dropped.
+ * their elem type and rank but their sizes become unknown (onnx.checker wants a shape on the
+ * main graph's outputs), value_info goes (in every subgraph too). Returns whether anything
+ * was dropped.
  */
 function dropDeclaredShapes(g: onnx.IGraphProto): boolean {
   let dropped = (g.valueInfo ?? []).length > 0;
   g.valueInfo = [];
   for (const v of g.output ?? []) {
-    const tt = v.type?.tensorType;
-    if (tt?.shape) {
-      tt.shape = null;
+    const shape = v.type?.tensorType?.shape;
+    if (shape?.dim?.some((d) => d.dimValue !== null && d.dimValue !== undefined)) {
+      shape.dim = shape.dim.map(() => ({}));
       dropped = true;
     }
   }
@@ -573,7 +574,7 @@ export function mutate(src: Uint8Array, rng: Rng): Mutant {
     // stays consistent and the change reaches shape inference, lowering and codegen instead
     // of stopping at a declared shape that contradicts it.
     const relaxed = RELAXABLE.has(kind) && rng.chance(0.5) && model.graph ? dropDeclaredShapes(model.graph) : false;
-    return { bytes: onnx.ModelProto.encode(model).finish(), kind: `proto:${kind}${relaxed ? '+relaxed' : ''}`, description: `${description}${where}${relaxed ? ' (declared output shapes dropped)' : ''}` };
+    return { bytes: onnx.ModelProto.encode(model).finish(), kind: `proto:${kind}${relaxed ? '+relaxed' : ''}`, description: `${description}${where}${relaxed ? ' (declared output sizes dropped)' : ''}` };
   }
   return byteMutation(src, rng);
 }

@@ -112,7 +112,7 @@ function checkGraph(g: OnnxIGraphProto, path: string, scope: Scope, ctx: GraphCo
     const name = vi.name ?? '';
     if (!name) fail('a graph input has no name');
     if (scope.hasHere(name)) fail(`graph input '${name}' is listed twice`);
-    checkValueType(vi.type, `graph input '${name}'`, ctx.main, true, fail);
+    checkValueType(vi.type, `graph input '${name}'`, ctx.main, fail);
     scope.define(name, 'a graph input');
     inputs.set(name, vi);
   }
@@ -142,7 +142,7 @@ function checkGraph(g: OnnxIGraphProto, path: string, scope: Scope, ctx: GraphCo
         ? `graph output '${name}' is a value of an enclosing graph; a graph's outputs must be its own values`
         : `graph output '${name}' is not produced by any node, graph input or initializer`);
     }
-    checkValueType(vo.type, `graph output '${name}'`, ctx.main, false, fail);
+    checkValueType(vo.type, `graph output '${name}'`, ctx.main, fail);
   }
 }
 
@@ -153,10 +153,9 @@ function nodeLabel(node: OnnxINodeProto, index: number): string {
 /** A graph input's or output's declared type: a tensor with an element type and a shape. */
 /**
  * A graph input's or output's declared type. The main graph's need a tensor type with an
- * element type (as onnx.checker requires); its inputs need a shape as well (Tessera compiles
- * for a known rank), its outputs' shapes are inferred when left out.
+ * element type and a shape (its rank; sizes may be unknown), as onnx.checker requires.
  */
-function checkValueType(t: OnnxITypeProto | null | undefined, what: string, main: boolean, needsShape: boolean, fail: (r: string) => never): void {
+function checkValueType(t: OnnxITypeProto | null | undefined, what: string, main: boolean, fail: (r: string) => never): void {
   if (!t) {
     if (main) fail(`${what} has no type`);
     return;
@@ -173,7 +172,7 @@ function checkValueType(t: OnnxITypeProto | null | undefined, what: string, main
   }
   if (!dtypeFromOnnx(tt.elemType)) fail(`${what}: element type ${onnxDataTypeName(tt.elemType)} is not supported`);
   if (!tt.shape) {
-    if (main && needsShape) fail(`${what} has no shape (a scalar has a shape with no dims; unknown sizes are dim_params)`);
+    if (main) fail(`${what} has no shape (a scalar has a shape with no dims; unknown sizes are dim_params)`);
     return;
   }
   (tt.shape.dim ?? []).forEach((d, i) => {
