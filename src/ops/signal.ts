@@ -358,10 +358,12 @@ registerOp({
     const batched = x!.rank === 2;
     const len = x!.shape[x!.rank - 1]!;
     const shape = out!.shape as number[];
+    // A gram of n >= 2 with skip s spans (n-1)(s+1)+1 <= len positions, so no skip beyond len-2 can match.
+    const skips = Math.min(spec.maxSkip, Math.max(0, len - 2));
     const counts = compute(shape, (...idx) => {
       const col = idx[idx.length - 1]!;
       const p = reduceAxis(len, 'p');
-      const s = reduceAxis(spec.maxSkip + 1, 's');
+      const s = reduceAxis(skips + 1, 's');
       const read = (pos: Expr): Expr => x!.at(...(batched ? [idx[0]!, pos] : [pos]));
       let hit: Expr = int(0, 'bool');
       for (let g = spec.grams.length - 1; g >= 0; g--) {

@@ -54,6 +54,10 @@ export const int64Intrinsics = {
   max: (a: bigint, b: bigint): bigint => (a > b ? a : b),
   abs: (a: bigint): bigint => (a < 0n ? -a : a),
   pow: (a: bigint, b: bigint): bigint => (b < 0n ? 0n : a ** b),
+  /** A float to int64 as wasm's i64.trunc_sat does it: toward zero, NaN to 0, saturating at the ends. */
+  fromFloat: (x: number): bigint => (Number.isNaN(x) ? 0n : x >= 2 ** 63 ? 2n ** 63n - 1n : x < -(2 ** 63) ? -(2n ** 63n) : BigInt(Math.trunc(x))),
+  /** A float to uint64 as i64.trunc_sat_u does it: NaN and negatives to 0, saturating at 2^64 - 1. */
+  fromFloatU: (x: number): bigint => (Number.isNaN(x) || x <= -1 ? 0n : x >= 2 ** 64 ? 2n ** 64n - 1n : BigInt(Math.trunc(x))),
 } as const;
 
 const f32Scratch = new Float32Array(1);

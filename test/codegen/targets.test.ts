@@ -84,6 +84,18 @@ test('casts: float→int truncates, int→uint8 wraps, int64 arithmetic is exact
   });
 });
 
+test('float→int64 casts saturate as wasm trunc_sat does: NaN to 0, ±Infinity and overflows to the ends', async () => {
+  const X = placeholder([6], 'float64', 'X');
+  const I = compute([6], (i) => cast(X.at(i), 'int64'), 'I');
+  const U = compute([6], (i) => cast(X.at(i), 'uint64'), 'U');
+  const f = lowerTe('cast64', [X], [I, U]);
+  const x = Float64Array.from([NaN, Infinity, -Infinity, 1e30, -2.9, 2.9]);
+  await onBoth(f, () => [x.slice(), new BigInt64Array(6), new BigUint64Array(6)], ([, i, u], target) => {
+    assert.deepEqual([...i!], [0n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 63n - 1n, -2n, 2n], `${target} int64`);
+    assert.deepEqual([...u!], [0n, 2n ** 64n - 1n, 0n, 2n ** 64n - 1n, 0n, 2n], `${target} uint64`);
+  });
+});
+
 test('softmax: reductions through scratch buffers and math intrinsics', async () => {
   const n = 4;
   const m = 10;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { InferenceSession } from '../../src/api.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { TesseraError } from '../../src/runtime/error.js';
-import { planFeeds } from '../../fuzz/feeds.js';
+import { type FeedEdit, applyFeedEdit, planFeeds } from '../../fuzz/feeds.js';
 
 interface Regression {
   /** The mutant file, in test/data/fuzz. */
@@ -23,14 +23,17 @@ interface Regression {
   readonly expect: string;
   /** A pattern the error message must match. */
   readonly message?: string;
+  /** For a feed-value mutant: the input element set (the other inputs are generated, seed 0). */
+  readonly feedEdit?: FeedEdit;
 }
 
 const DIR = join('test', 'data', 'fuzz');
 const cases = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as Regression[];
 
-async function outcome(file: string): Promise<string> {
+async function outcome(file: string, edit: FeedEdit | undefined): Promise<string> {
   const bytes = readFileSync(file);
   const plan = planFeeds(bytes, new Map(), 0);
+  if ('feeds' in plan && edit) plan.feeds.splice(0, plan.feeds.length, ...applyFeedEdit(plan.feeds, edit));
   const session = await InferenceSession.create(file, { target: 'wasm' });
   try {
     if ('feeds' in plan) await session.run(Object.fromEntries(plan.feeds.map((f) => [f.name, new Tensor(f.dtype, f.data, f.dims)])));
@@ -46,7 +49,7 @@ describe('fuzz regressions', () => {
       let got: string;
       let message = '';
       try {
-        got = await outcome(join(DIR, c.file));
+        got = await outcome(join(DIR, c.file), c.feedEdit);
       } catch (e) {
         assert.ok(e instanceof TesseraError, `a non-Tessera error escaped: ${e instanceof Error ? e.stack : String(e)}`);
         got = e.name;

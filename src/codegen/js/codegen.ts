@@ -137,7 +137,7 @@ class FunctionEmitter {
     const rt = reprOf(to);
     if (rt === 'bool') return rf === 'big' ? `(${code} !== 0n)` : rf === 'bool' ? code : `(${code} !== 0)`;
     if (rf === 'bool') return rt === 'big' ? `(${code} ? 1n : 0n)` : `(${code} ? 1 : 0)`;
-    if (rt === 'big') return rf === 'big' ? (to === 'uint64' ? `BigInt.asUintN(64, ${code})` : `BigInt.asIntN(64, ${code})`) : `BigInt(Math.trunc(${code}))`;
+    if (rt === 'big') return rf === 'big' ? (to === 'uint64' ? `BigInt.asUintN(64, ${code})` : `BigInt.asIntN(64, ${code})`) : (to === 'uint64' ? `M64.fromFloatU(${code})` : `M64.fromFloat(${code})`);
     if (rf === 'big') return `Number(${code})`;
     if (!isFloatDType(to) && isFloatDType(from)) return `Math.trunc(${code})`;
     if (to === 'float16') return `M.roundf16(${code})`;

@@ -9,7 +9,7 @@ import { Tensor } from '../../../runtime/tensor.js';
 import type { Value } from '../../../graph/ir.js';
 import { type ConvertContext, registerConverter } from '../converter.js';
 
-/** Loops unroll at most this many iterations. */
+/** Loops and scans unroll at most this many copies of their body. */
 const MAX_UNROLL = 4096;
 
 function truthy(ctx: ConvertContext, t: Tensor, what: string): boolean {
@@ -110,6 +110,7 @@ function scanSteps(
   const lengths = scanIns.map((v, k) => v.type.shape[axisOf(v, inAxes[k]!)]);
   const T = lengths[0];
   if (typeof T !== 'number' || lengths.some((l) => l !== T)) ctx.fail(`scan inputs need one concrete sequence length, got [${lengths.join(', ')}]`);
+  if ((T as number) > MAX_UNROLL) ctx.fail(`the scan runs its body ${T as number} times; unrolling stops at ${MAX_UNROLL}`);
   let states = states0;
   const outs: Value[][] = [];
   for (let t = 0; t < (T as number); t++) {
@@ -146,6 +147,8 @@ function convertScan8(ctx: ConvertContext): Value[] {
   const dirs = perScan(ctx, 'directions', nScan, (v) => v === 0 || v === 1, 'scan inputs');
   const nOut = ctx.outputNames.length - nStates;
   if (nOut < 0) ctx.fail(`the node has ${ctx.outputNames.length} outputs for ${nStates} state values`);
+  const steps = (batch as number) * (typeof seq === 'number' ? seq : 1);
+  if (steps > MAX_UNROLL) ctx.fail(`the scan runs its body ${steps} times (batch ${batch} × sequence ${String(seq)}); unrolling stops at ${MAX_UNROLL}`);
   const perBatch: Value[][] = [];
   for (let b = 0; b < (batch as number); b++) {
     const idx = ctx.builder.constant(new Tensor('int64', [BigInt(b)], []));
