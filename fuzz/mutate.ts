@@ -479,7 +479,7 @@ const RELAXABLE = new Set(['dim-value', 'dim-rank', 'elem-type', 'attr-int', 'at
  * main graph's outputs), value_info goes (in every subgraph too). Returns whether anything
  * was dropped.
  */
-function dropDeclaredShapes(g: onnx.IGraphProto): boolean {
+function forgetDeclaredSizes(g: onnx.IGraphProto): boolean {
   let dropped = (g.valueInfo ?? []).length > 0;
   g.valueInfo = [];
   for (const v of g.output ?? []) {
@@ -491,8 +491,8 @@ function dropDeclaredShapes(g: onnx.IGraphProto): boolean {
   }
   for (const n of g.node ?? []) {
     for (const a of n.attribute ?? []) {
-      if (a.g) dropped = dropDeclaredShapes(a.g) || dropped;
-      for (const sg of a.graphs ?? []) dropped = dropDeclaredShapes(sg) || dropped;
+      if (a.g) dropped = forgetDeclaredSizes(a.g) || dropped;
+      for (const sg of a.graphs ?? []) dropped = forgetDeclaredSizes(sg) || dropped;
     }
   }
   return dropped;
@@ -573,14 +573,8 @@ export function mutate(src: Uint8Array, rng: Rng): Mutant {
     // Half the value-changing mutants drop the declared shapes downstream, so that the model
     // stays consistent and the change reaches shape inference, lowering and codegen instead
     // of stopping at a declared shape that contradicts it.
-    const relaxed = RELAXABLE.has(kind) && rng.chance(0.5) && model.graph ? dropDeclaredShapes(model.graph) : false;
+    const relaxed = RELAXABLE.has(kind) && rng.chance(0.5) && model.graph ? forgetDeclaredSizes(model.graph) : false;
     return { bytes: onnx.ModelProto.encode(model).finish(), kind: `proto:${kind}${relaxed ? '+relaxed' : ''}`, description: `${description}${where}${relaxed ? ' (declared output sizes dropped)' : ''}` };
   }
   return byteMutation(src, rng);
 }
-
-/** The mutation kinds, for the report. */
-export const MUTATION_KINDS: readonly string[] = [
-  'byte:flip', 'byte:random', 'byte:truncate', 'byte:insert', 'byte:delete', 'byte:duplicate', 'byte:varint',
-  ...PROTO_KINDS.map((k) => `proto:${k}`),
-];
