@@ -4,19 +4,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Executable, TargetName } from './runtime/executable.js';
+import type { Executable } from './runtime/executable.js';
 import type { Tensor } from './runtime/tensor.js';
 import type { Graph } from './graph/ir.js';
 import { importOnnxModel } from './frontend/onnx/importer.js';
 import type { LoweredKernel } from './build/lower.js';
 import { build } from './build/build.js';
-import { relaxedSimdSupported } from './codegen/wasm/encoder.js';
+import { DEFAULT_TARGET, type Target, parseTarget } from './target/index.js';
 import { DEFAULT_OPT_LEVEL, optimize } from './transform/pipeline.js';
 import type { PassTiming } from './transform/pass.js';
 
 export interface CompileOptions {
-  /** Code generation target (default 'wasm'). */
-  readonly target?: TargetName;
+  /**
+   * Code generation target: a target string such as "wasm", "wasm -threads=2 -no-fma" or
+   * "js" (see target/), or a parsed Target (default "wasm").
+   */
+  readonly target?: string | Target;
   /** Concrete sizes for symbolic input dims, e.g. { batch: 1 }. */
   readonly dimValues?: Readonly<Record<string, number>>;
   /** Directory for external tensor data when `model` is bytes. */
@@ -27,11 +30,12 @@ export interface CompileOptions {
   readonly dumpIr?: string;
   /** Verify the IR after each pass (tests turn this on). */
   readonly verify?: boolean;
-  /** Threads to run kernels on (wasm target; default 1). */
+  /** Threads to run kernels on: the target's -threads option (wasm; default 1). */
   readonly threads?: number;
   /**
-   * wasm: use relaxed SIMD's fused multiply-add. Default: when this engine supports relaxed
-   * SIMD (the module then needs such an engine to run; pass false for portable artifacts).
+   * wasm: the target's -fma option, relaxed SIMD's fused multiply-add. Default: when this
+   * engine supports relaxed SIMD (the module then needs such an engine to run; pass false
+   * for portable artifacts).
    */
   readonly fma?: boolean;
   /** Values for graph inputs a converter needs as constants (see InferenceSession). */
@@ -50,10 +54,25 @@ export interface CompileResult {
   readonly kernels: readonly LoweredKernel[];
   /** Milliseconds per phase (import, lower, codegen, plan). */
   readonly timings: Readonly<Record<string, number>>;
+  /** The target compiled for. */
+  readonly target: Target;
+}
+
+/**
+ * The target of a compilation: `options.target` with the `threads` and `fma` options
+ * applied (each only where the target kind has that option).
+ */
+export function resolveTarget(options: Pick<CompileOptions, 'target' | 'threads' | 'fma'>): Target {
+  const base = parseTarget(options.target ?? DEFAULT_TARGET);
+  const has = (name: string): boolean => name in base.options;
+  return parseTarget(base, {
+    ...(options.threads !== undefined && has('threads') ? { threads: Math.max(1, Math.floor(options.threads)) } : {}),
+    ...(options.fma !== undefined && has('fma') ? { fma: options.fma } : {}),
+  });
 }
 
 export function compile(model: string | Uint8Array | Graph, options: CompileOptions = {}): CompileResult {
-  const target = options.target ?? 'wasm';
+  const target = resolveTarget(options);
   const t0 = performance.now();
   let graph: Graph;
   let sourceNodes: number;
@@ -75,14 +94,14 @@ export function compile(model: string | Uint8Array | Graph, options: CompileOpti
   const t1 = performance.now();
   const opt = optimize(graph, {
     optLevel: options.optLevel ?? DEFAULT_OPT_LEVEL,
+    target,
     ...(options.dumpIr ? { dumpDir: options.dumpIr } : {}),
     ...(options.verify ? { verify: true } : {}),
   });
   const optMs = performance.now() - t1;
-  const fma = options.fma ?? (target === 'wasm' && relaxedSimdSupported());
-  const r = build(opt.graph, { target, fma, ...(options.threads ? { threads: options.threads } : {}) });
+  const r = build(opt.graph, { target });
   return {
     graph: opt.graph, imported: graph, sourceNodes, passTimings: opt.timings, executable: r.executable, kernels: r.kernels,
-    timings: { import: importMs, optimize: optMs, ...r.timings },
+    timings: { import: importMs, optimize: optMs, ...r.timings }, target,
   };
 }

@@ -14,7 +14,8 @@ import type { TypedArray } from '../runtime/dtype.js';
 import { decodeTensor } from '../frontend/onnx/proto.js';
 import { makeModel } from '../frontend/onnx/model_builder.js';
 import { estimateFlops } from '../tir/analysis.js';
-import { ModuleBuilder, relaxedSimdSupported } from '../codegen/wasm/encoder.js';
+import { ModuleBuilder } from '../codegen/wasm/encoder.js';
+import { relaxedSimdSupported } from '../target/index.js';
 import { type WorkerConfig, type WorkerResult, peerMissing } from './tasks.js';
 
 interface Input { name: string; tensor: Tensor }

@@ -3,21 +3,19 @@
  */
 import { dtypeBytes } from '../runtime/dtype.js';
 import { shapeSize, type Tensor } from '../runtime/tensor.js';
-import type { Executable, IOSlot, Step, TargetName, TensorSlot } from '../runtime/executable.js';
+import type { Executable, IOSlot, Step, TensorSlot } from '../runtime/executable.js';
+import { type Target, parseTarget } from '../target/index.js';
 import { type Graph, type Value, FUSED_OP, NodeError } from '../graph/ir.js';
 import { getOp } from '../ops/registry.js';
 import { generateModule } from '../codegen/index.js';
 import { type LoweredKernel, kernelGroups, lowerGroup } from './lower.js';
 import { checkBatchSeparable, dynamicBatchDim, isBatched } from './dynamic_batch.js';
-import { ALIGN, alignUp, planMemory } from './memory_plan.js';
+import { alignUp, planMemory } from './memory_plan.js';
 import { bytesText, checkArenaBytes } from '../runtime/limits.js';
 
 export interface BuildOptions {
-  readonly target: TargetName;
-  /** Threads the kernels may run on (wasm: a shared memory and per-thread workspace); default 1. */
-  readonly threads?: number;
-  /** wasm: relaxed-SIMD fused multiply-add in vector code. */
-  readonly fma?: boolean;
+  /** The target (an object, or a target string such as "wasm -threads=2"). */
+  readonly target: Target | string;
 }
 
 export interface BuildResult {
@@ -37,6 +35,8 @@ function shapeOf(v: Value, batchDim: string | undefined): number[] {
 }
 
 export function build(graph: Graph, opts: BuildOptions): BuildResult {
+  const target = parseTarget(opts.target);
+  const align = target.bufferAlignment;
   const timings: Record<string, number> = {};
   const time = <T>(phase: string, f: () => T): T => {
     const t0 = performance.now();
@@ -64,10 +64,10 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     if (batchDim && [...grp.nodes.flatMap((n) => n.inputs), ...grp.outputs].some((v) => v && isBatched(v, batchDim))) {
       checkBatchSeparable(grp.nodes, i, grp.outputs, batchDim);
     }
-    return lowerGroup(grp.nodes, i, grp.outputs, bind);
+    return lowerGroup(grp.nodes, i, grp.outputs, target, bind);
   }));
-  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
-  const module = time('codegen', () => generateModule(opts.target, kernels.map((k) => k.func), { threads, fma: opts.fma ?? false }));
+  const generated = time('codegen', () => generateModule(target, kernels.map((k) => k.func)));
+  const { module, workspaceBytes } = generated;
 
   return time('plan', () => {
     // Constants: packed at the start of the arena.
@@ -81,7 +81,7 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
       if (!usedRoots.has(v)) continue;
       constOffset.set(v, constBytes);
       constData.push({ off: constBytes, t });
-      constBytes = alignUp(constBytes + t.data.byteLength);
+      constBytes = alignUp(constBytes + t.data.byteLength, align);
     }
     const constants = new Uint8Array(constBytes);
     for (const { off, t } of constData) constants.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), off);
@@ -109,9 +109,9 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
       ids.set(v, id);
       return { id, bytes: shapeSize(shapeOf(v, batchDim)) * dtypeBytes(v.type.dtype), start: start.get(v)!, end: end.get(v)! };
     });
-    const plan = planMemory(lifetimes.filter((l) => !batched(roots[l.id]!)));
-    const samplePlan = planMemory(lifetimes.filter((l) => batched(roots[l.id]!)));
-    const actBase = alignUp(constBytes, ALIGN);
+    const plan = planMemory(lifetimes.filter((l) => !batched(roots[l.id]!)), align);
+    const samplePlan = planMemory(lifetimes.filter((l) => batched(roots[l.id]!)), align);
+    const actBase = alignUp(constBytes, align);
     const offsetOf = (v: Value): number => {
       const r = root(v);
       const c = constOffset.get(r);
@@ -126,23 +126,17 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     const io = (v: Value, name: string): IOSlot => ({ name, ...slot(v) });
     const steps: Step[] = kernels.map((k) => ({ kernel: k.name, args: [...k.inputs, ...k.outputs].map(slot) }));
     // Loops, not Math.max(...spread): a graph may have more kernels than a call takes arguments.
-    let workspaceBytes = 0;
     let tableBytes = 0;
-    if (module.kind === 'wasm') {
-      for (const b of Object.values(module.workspace)) workspaceBytes = Math.max(workspaceBytes, b);
-      for (const r of Object.values(module.regions ?? {})) workspaceBytes = Math.max(workspaceBytes, r.sharedBytes + threads * r.threadBytes);
-      const tables = new Set(module.argTables);
-      for (const s of steps) if (tables.has(s.kernel)) tableBytes = Math.max(tableBytes, 4 * s.args.length);
-    }
-    const workspaceOffset = actBase + alignUp(plan.peakBytes);
-    const tableOffset = workspaceOffset + alignUp(workspaceBytes);
-    const fixedEnd = tableOffset + alignUp(tableBytes);
+    for (const s of steps) if (generated.argTableKernels.has(s.kernel)) tableBytes = Math.max(tableBytes, 4 * s.args.length);
+    const workspaceOffset = actBase + alignUp(plan.peakBytes, align);
+    const tableOffset = workspaceOffset + alignUp(workspaceBytes, align);
+    const fixedEnd = tableOffset + alignUp(tableBytes, align);
     checkArenaBytes(fixedEnd + samplePlan.peakBytes, `the model's memory (constants ${bytesText(constBytes)}, activations ${bytesText(plan.peakBytes)}`
       + `${samplePlan.peakBytes ? ` + ${bytesText(samplePlan.peakBytes)} per sample` : ''}, kernel workspace ${bytesText(workspaceBytes)})`);
     const executable: Executable = {
-      format: 'tessera-executable', version: 1, target: opts.target, module,
+      format: 'tessera-executable', version: 1, target: target.toString(), module,
       arenaBytes: fixedEnd + samplePlan.peakBytes,
-      constants, activationBytes: plan.peakBytes, workspaceOffset, workspaceBytes, threads: module.kind === 'wasm' && module.sharedMemory ? threads : 1,
+      constants, activationBytes: plan.peakBytes, workspaceOffset, workspaceBytes, threads: generated.threads,
       inputs: graph.inputs.map((v) => io(v, v.name)), outputs: graph.outputs.map((v, i) => io(v, graph.outputNames[i]!)), steps,
       ...(batchDim ? { batch: { dim: batchDim, base: fixedEnd, sampleBytes: samplePlan.peakBytes } } : {}),
       ...(tableBytes > 0 ? { argTable: { offset: tableOffset, bytes: tableBytes } } : {}),

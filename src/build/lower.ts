@@ -13,6 +13,7 @@ import { strides } from '../ops/common.js';
 import { type Tensor as TeTensor, compute, placeholder } from '../te/tensor.js';
 import { createPrimFunc } from '../te/lower.js';
 import { defaultSchedule } from '../schedule/default.js';
+import type { Target } from '../target/index.js';
 import type { Instruction } from '../schedule/schedule.js';
 import { lowerForCodegen } from '../tir/transform/pipeline.js';
 import { type PrimFunc, stmtExprs, visitStmt } from '../tir/stmt.js';
@@ -114,13 +115,13 @@ export function composeTe(nodes: readonly Node[], index: number, outputs: readon
 
 export const kernelName = (nodes: readonly Node[], index: number): string => `k${index}_${sanitize(nodes.map((n) => n.op).join('_')).slice(0, 48)}`;
 
-/** Lowers one group of nodes (in topological order) to a kernel computing `outputs`. */
-export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], bind: DimBinding = {}): LoweredKernel {
+/** Lowers one group of nodes (in topological order) to a kernel computing `outputs`, scheduled for `target`. */
+export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], target: Target, bind: DimBinding = {}): LoweredKernel {
   const { inputs, placeholders, outputs: outTensors } = composeTe(nodes, index, outputs, bind);
   const name = kernelName(nodes, index);
   let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace'>;
   try {
-    const sch = defaultSchedule(createPrimFunc(name, placeholders, outTensors));
+    const sch = defaultSchedule(createPrimFunc(name, placeholders, outTensors), target);
     lowered = { func: lowerForCodegen(sch.func), scheduled: sch.func, trace: sch.trace };
   } catch (e) {
     const n = nodes[nodes.length - 1]!;

@@ -19,13 +19,12 @@ export interface MemoryPlan {
   readonly peakBytes: number;
 }
 
-export const ALIGN = 16;
-
-export function alignUp(n: number, a = ALIGN): number {
-  return Math.ceil(n / a) * a;
+export function alignUp(n: number, align: number): number {
+  return Math.ceil(n / align) * align;
 }
 
-export function planMemory(lifetimes: readonly Lifetime[]): MemoryPlan {
+/** Packs storages by lifetime; every offset and size is a multiple of `align` (the target's buffer alignment). */
+export function planMemory(lifetimes: readonly Lifetime[], align: number): MemoryPlan {
   for (const l of lifetimes) {
     if (l.end < l.start) throw new Error(`memory plan: storage ${l.id} ends (${l.end}) before it starts (${l.start})`);
   }
@@ -34,7 +33,7 @@ export function planMemory(lifetimes: readonly Lifetime[]): MemoryPlan {
   const offsets = new Map<number, number>();
   let peak = 0;
   for (const l of order) {
-    const size = alignUp(Math.max(l.bytes, 1));
+    const size = alignUp(Math.max(l.bytes, 1), align);
     const conflicts = placed.overlapping(l.start, l.end).sort((a, b) => a.off - b.off);
     let off = 0;
     for (const p of conflicts) {

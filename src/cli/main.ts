@@ -5,7 +5,6 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Tensor } from '../runtime/tensor.js';
-import type { TargetName } from '../runtime/executable.js';
 import { Executor } from '../runtime/executor.js';
 import { deserializeExecutable, serializeExecutable } from '../runtime/artifact.js';
 import type { Executable } from '../runtime/executable.js';
@@ -17,7 +16,7 @@ import { printPrimFunc } from '../tir/printer.js';
 import { estimateFlops } from '../tir/analysis.js';
 import { measure } from '../bench/measure.js';
 import { type CaseResult, checkCase } from '../check.js';
-import { TARGETS } from '../codegen/index.js';
+import { parseTarget, targetKinds } from '../target/index.js';
 
 /** A model argument may be a model file or a directory holding model.onnx. */
 function modelPath(p: string): string {
@@ -35,7 +34,17 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-const targetOption = (): Option => new Option('-t, --target <target>', 'code generation target').choices(TARGETS).default('wasm');
+/** A target string, checked as it is parsed (kind and options; `tessera targets` lists them). */
+function targetString(v: string): string {
+  try {
+    return parseTarget(v).toString();
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+const targetOption = (): Option => new Option('-t, --target <target>', `code generation target with options, e.g. "wasm -threads=2" (${targetKinds().map((k) => k.name).join(', ')}; see \`tessera targets\`)`)
+  .argParser(targetString).default('wasm');
 
 function optLevel(v: string): number {
   const n = Number(v);
@@ -49,21 +58,21 @@ function withCompileOptions(cmd: Command): Command {
     .addOption(targetOption())
     .option('-O, --opt-level <n>', `graph optimization level 0..${MAX_OPT_LEVEL}`, optLevel, DEFAULT_OPT_LEVEL)
     .option('--dump-ir <dir>', 'write the graph IR after each pass into DIR')
-    .option('--threads <n>', 'threads to run kernels on (wasm)', number, 1)
+    .option('--threads <n>', "threads to run kernels on (the target's -threads; wasm)", number)
     .option('--no-fma', 'wasm: no relaxed-SIMD fused multiply-add, even where this engine has it (portable artifacts)');
 }
 
 interface CompileFlags {
-  target: TargetName;
+  target: string;
   optLevel: number;
   dumpIr?: string;
-  threads: number;
+  threads?: number;
   fma: boolean;
 }
 
 function compileOptions(o: CompileFlags): CompileOptions {
   return {
-    target: o.target, optLevel: o.optLevel, threads: o.threads,
+    target: o.target, optLevel: o.optLevel, ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.dumpIr ? { dumpIr: o.dumpIr } : {}), ...(o.fma ? {} : { fma: false }),
   };
 }
@@ -90,7 +99,7 @@ function summarize(t: Tensor): string {
 }
 
 const program = new Command();
-program.name('tessera').description('Tessera: a deep-learning compiler for ONNX models (JS and WebAssembly targets)').version('0.1.0');
+program.name('tessera').description('Tessera: a deep-learning compiler for ONNX models (`tessera targets` lists the targets)').version('0.1.0');
 
 withCompileOptions(program
   .command('run')
@@ -245,6 +254,20 @@ withCompileOptions(program
     console.log(`total ${(total / 1e9).toFixed(3)} GFLOP${exe.batch ? ' per sample' : ''}; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${activations(exe)}${generated}, workspace ${fmtBytes(exe.workspaceBytes)}`);
     console.log(`passes: ${r.passTimings.map((t) => `${t.pass} ${t.ms.toFixed(0)}ms (${t.nodesBefore}->${t.nodesAfter})`).join(', ') || 'none'}`);
     console.log(`${r.sourceNodes} nodes -> ${r.kernels.length} kernels`);
+  });
+
+program
+  .command('targets')
+  .description('list the code generation targets, their options and what this host resolves them to')
+  .action(() => {
+    for (const k of targetKinds()) {
+      console.log(`${k.name.padEnd(8)} ${k.description}`);
+      for (const o of k.options) {
+        const form = o.type === 'bool' ? `-[no-]${o.name}` : `-${o.name}=N`;
+        console.log(`  ${form.padEnd(16)} ${o.doc}`);
+      }
+      console.log(`  here: "${parseTarget(k.name).toString()}"`);
+    }
   });
 
 program.parseAsync().catch((e: unknown) => {

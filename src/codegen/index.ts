@@ -1,22 +1,20 @@
-/** Codegen entry: one kernel module for a target from a set of codegen-ready PrimFuncs. */
-import type { KernelModule, TargetName } from '../runtime/executable.js';
+/**
+ * Codegen entry: one kernel module for a target from a set of codegen-ready PrimFuncs.
+ * Codegens register themselves by target kind at import (each target's folder has its
+ * own; this file imports them all), so a new target adds a folder and one line here.
+ */
 import type { PrimFunc } from '../tir/stmt.js';
-import { jsKernelModule } from './js/codegen.js';
-import { buildWasmModule } from './wasm/codegen.js';
+import type { Target } from '../target/index.js';
+import { type Codegen, type GeneratedModule, codegenFor, codegenKinds } from './registry.js';
+import { CodegenError } from './error.js';
+import './js/codegen.js';
+import './wasm/codegen.js';
 
-export const TARGETS: readonly TargetName[] = ['js', 'wasm'];
+export type { Codegen, GeneratedModule } from './registry.js';
+export { codegenKinds } from './registry.js';
 
-export interface CodegenOptions {
-  /** Threads the code may run on (wasm: > 1 imports a shared memory). */
-  readonly threads?: number;
-  /** wasm: fuse vector multiply-adds with relaxed SIMD (needs an engine that has it). */
-  readonly fma?: boolean;
-}
-
-export function generateModule(target: TargetName, funcs: readonly PrimFunc[], opts: CodegenOptions = {}): KernelModule {
-  switch (target) {
-    case 'js': return jsKernelModule(funcs);
-    case 'wasm': return buildWasmModule(funcs, { sharedMemory: (opts.threads ?? 1) > 1, fma: opts.fma ?? false });
-    default: throw new Error(`unknown target '${String(target)}'; available: ${TARGETS.join(', ')}`);
-  }
+export function generateModule(target: Target, funcs: readonly PrimFunc[]): GeneratedModule {
+  const cg: Codegen | undefined = codegenFor(target.kind);
+  if (!cg) throw new CodegenError(target.kind, '(module)', `no code generator is registered for target '${target.kind}'; available: ${codegenKinds().join(', ')}`);
+  return cg(funcs, target);
 }

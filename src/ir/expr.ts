@@ -20,9 +20,15 @@ export interface Buffer {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
-  /** 'global': a kernel parameter or a scratch allocation; 'local': a few elements in registers/stack. */
-  readonly scope: 'global' | 'local';
+  readonly scope: MemoryScope;
 }
+
+/**
+ * Where a buffer lives: 'global', a kernel parameter or a scratch allocation in device
+ * memory; 'shared', a GPU workgroup's memory (one copy per workgroup, visible to all its
+ * invocations); 'local', a few elements in registers or on the stack (per thread).
+ */
+export type MemoryScope = 'global' | 'shared' | 'local';
 
 /** Anything a TE compute can read from: a te.Tensor. Declared here so ir/ does not import te/. */
 export interface Producer {
@@ -77,7 +83,7 @@ export function constant(value: number, dtype: DType): Expr {
 export function variable(name: string, dtype: DType = 'int32'): Var {
   return { kind: 'var', dtype, name, id: freshId() };
 }
-export function makeBuffer(name: string, dtype: DType, shape: readonly number[], scope: 'global' | 'local' = 'global'): Buffer {
+export function makeBuffer(name: string, dtype: DType, shape: readonly number[], scope: MemoryScope = 'global'): Buffer {
   return { kind: 'buffer', id: freshId(), name, dtype, shape: [...shape], scope };
 }
 

@@ -7,47 +7,14 @@
  */
 import type { DType } from './dtype.js';
 
-export type TargetName = 'js' | 'wasm';
-
-/** Generated code for all kernels of a model. */
-export type KernelModule =
-  | {
-    readonly kind: 'js';
-    readonly source: string;
-    /** Kernels that take their arguments' views as one array rather than one parameter each (very many arguments). */
-    readonly arrayArgs?: readonly string[];
-  }
-  | {
-    readonly kind: 'wasm';
-    readonly bytes: Uint8Array;
-    /** Scratch bytes each kernel needs in the workspace region (kernels take its offset as a last argument). */
-    readonly workspace: Readonly<Record<string, number>>;
-    /**
-     * Kernels with too many arguments for parameters: they take (table, workspace), where
-     * `table` is the arena offset of the executable's argument table (Executable.argTable),
-     * into which the runtime writes the arguments' byte offsets (u32, in argument order)
-     * before each call. Their region functions take (table, workspace, begin, end, threadWorkspace).
-     */
-    readonly argTables?: readonly string[];
-    /** Kernels that can run on several threads, split into regions (absent: none). */
-    readonly regions?: Readonly<Record<string, KernelRegions>>;
-    /** Whether the module imports a shared memory (required for threads). */
-    readonly sharedMemory?: boolean;
-    /** Whether the module uses relaxed SIMD instructions (the engine must support them). */
-    readonly relaxedSimd?: boolean;
-  };
-
 /**
- * A kernel split for threads: its regions run in order; a parallel region's loop
- * iterations [0, extent) are divided among the threads, a serial one (extent 0) runs
- * on one thread. Region functions take (args..., workspace, begin, end, threadWorkspace);
- * scratch allocated at the kernel's top is shared (`sharedBytes` of the workspace), scratch
- * inside a parallel loop is per thread (`threadBytes` each, after the shared part).
+ * Generated code for all kernels of a model. Each runtime device defines its own module
+ * type (runtime/devices/<kind>.ts: JsKernelModule, WasmKernelModule, ...) with this `kind`,
+ * and the executor loads a module on the device registered for its kind. Binary fields
+ * (Uint8Array) are stored as binary sections of an artifact.
  */
-export interface KernelRegions {
-  regions: { fn: string; extent: number }[];
-  sharedBytes: number;
-  threadBytes: number;
+export interface KernelModule {
+  readonly kind: string;
 }
 
 /**
@@ -90,7 +57,8 @@ export interface Step {
 export interface Executable {
   readonly format: 'tessera-executable';
   readonly version: 1;
-  readonly target: TargetName;
+  /** The target it was compiled for, as its canonical string (e.g. "wasm -threads=1 -no-fma"). */
+  readonly target: string;
   readonly module: KernelModule;
   /** Total arena bytes (constants + activations + workspace). */
   readonly arenaBytes: number;

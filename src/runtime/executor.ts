@@ -10,18 +10,20 @@
 import { MAX_ARENA_BYTES, bytesText } from './limits.js';
 import { InputError, LimitError, ReleasedError, kernelFailure } from './error.js';
 import { viewArray } from './dtype.js';
-import type { Executable, IOSlot, TargetName } from './executable.js';
+import type { Executable, IOSlot } from './executable.js';
 import { arenaBytesAt, layoutAtBatch } from './batch.js';
 import { type Feeds, type InputSpec, checkFeeds } from './feeds.js';
 import { Tensor, shapeSize } from './tensor.js';
-import type { Device, DeviceOptions, LoadedProgram } from './devices/device.js';
-import { jsDevice, loadJsProgram } from './devices/js.js';
-import { loadWasmProgramSync, wasmDevice } from './devices/wasm.js';
+import { type Device, type DeviceOptions, type LoadedProgram, deviceFor, deviceKinds } from './devices/index.js';
 
 export { InputError } from './error.js';
 
-const DEVICES: Record<TargetName, Device> = { js: jsDevice, wasm: wasmDevice };
-
+function device(exe: Executable): Device {
+  if (exe.format !== 'tessera-executable' || exe.version !== 1) throw new InputError('not a tessera executable (format/version mismatch)');
+  const d = deviceFor(exe.module?.kind);
+  if (!d) throw new InputError(`no runtime device runs '${String(exe.module?.kind)}' kernel modules (target ${exe.target}); devices: ${deviceKinds().join(', ')}`);
+  return d;
+}
 
 export class Executor {
   /** The layout the steps are bound for (the executable, or its layout at the last batch size). */
@@ -41,10 +43,7 @@ export class Executor {
 
   /** Loads an executable on its target's device; `threads` caps the threads it runs on. */
   static async load(exe: Executable, opts: DeviceOptions = {}): Promise<Executor> {
-    if (exe.format !== 'tessera-executable' || exe.version !== 1) throw new InputError('not a tessera executable (format/version mismatch)');
-    const device = DEVICES[exe.target];
-    if (!device) throw new InputError(`unknown target ${String(exe.target)}`);
-    return new Executor(exe, await device(exe, opts));
+    return new Executor(exe, await device(exe).load(exe, opts));
   }
 
   /**
@@ -66,7 +65,9 @@ export class Executor {
    * synchronous; wasm compiles synchronously, which browsers allow only for small modules).
    */
   static loadSync(exe: Executable): Executor {
-    return new Executor(exe, exe.target === 'js' ? loadJsProgram(exe) : loadWasmProgramSync(exe));
+    const d = device(exe);
+    if (!d.loadSync) throw new InputError(`the ${d.kind} device loads only asynchronously: use Executor.load`);
+    return new Executor(exe, d.loadSync(exe));
   }
 
   get inputNames(): string[] {

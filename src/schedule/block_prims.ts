@@ -317,7 +317,7 @@ export function decomposeReduction(f: PrimFunc, name: string, loopName: string):
   let initNest: Stmt = initBlock;
   for (let i = initLoops.length - 1; i >= 0; i--) {
     const { v, l } = initLoops[i]!;
-    initNest = loop(v, l.extent, initNest, l.forKind);
+    initNest = loop(v, l.extent, initNest, l.forKind, l.thread);
   }
   const { init: _moved, ...update } = block;
   const body = mapStmt(f.body, (s) => {

@@ -12,6 +12,7 @@ import { failer, findLoop, loopNames } from './state.js';
 export function split(f: PrimFunc, name: string, factors: readonly number[]): { func: PrimFunc; loops: string[] } {
   const fail = failer('split', f);
   const target = findLoop(f, name, fail);
+  if (target.forKind === 'thread') fail(`loop ${name} is bound to ${target.thread}; split it before binding`);
   if (factors.length < 2) fail('needs at least two factors');
   const unknown = factors.filter((x) => x === -1).length;
   if (unknown > 1) fail('at most one factor may be -1');
@@ -106,6 +107,7 @@ export function reorder(f: PrimFunc, names: readonly string[]): PrimFunc {
 export function annotate(f: PrimFunc, name: string, kind: ForKind): PrimFunc {
   const fail = failer(kind === 'vectorized' ? 'vectorize' : kind === 'unrolled' ? 'unroll' : kind, f);
   const target = findLoop(f, name, fail);
+  if (target.forKind === 'thread') fail(`loop ${name} is bound to ${target.thread}; a bound loop keeps its binding`);
   if (kind === 'vectorized') {
     let inner = false;
     mapStmt(target.body, (s) => { if (s.kind === 'for') inner = true; return undefined; });

@@ -94,7 +94,7 @@ export function rfactor(f: PrimFunc, name: string, loopName: string, factor: num
     reads: [rf, ...(block.reads.includes(out) ? [out] : [])],
   };
   let finalNest: Stmt = loop(l2Loop, factor, finalBlock);
-  for (let i = ns - 1; i >= 0; i--) finalNest = loop(nest[i]!.loopVar, nest[i]!.extent, finalNest, nest[i]!.forKind);
+  for (let i = ns - 1; i >= 0; i--) finalNest = loop(nest[i]!.loopVar, nest[i]!.extent, finalNest, nest[i]!.forKind, nest[i]!.thread);
   // rf is allocated at the function's top, so both nests stay top-level (parallelizable).
   const body = mapStmt(f.body, (s) => (s === root ? seq([rfNest, finalNest]) : undefined));
   return { func: { ...f, body: { kind: 'allocate', buffer: rf, body } }, rfBlock: rfBlock.name };

@@ -4,8 +4,9 @@
  * Blocks are addressed by block name, loops by loop-variable name. Every primitive
  * checks its preconditions and refuses with a ScheduleError rather than emit wrong code.
  */
-import { type Block, type For, type PrimFunc, collectBlocks } from '../tir/stmt.js';
-import type { Expr } from '../ir/expr.js';
+import { type Block, type For, type PrimFunc, type ThreadAxis, collectBlocks } from '../tir/stmt.js';
+import type { Expr, MemoryScope } from '../ir/expr.js';
+import { bind, setScope } from './gpu_prims.js';
 import { type InlineCandidate, cacheWrite, computeInline, computeInlineWhere, decomposeReduction, reverseComputeInline } from './block_prims.js';
 import { annotate, fuse, reorder, split } from './loop_prims.js';
 import { cacheRead, computeAt } from './region_prims.js';
@@ -29,7 +30,9 @@ export type Instruction =
   | { readonly prim: 'fuse'; readonly loops: readonly string[] }
   | { readonly prim: 'tile'; readonly loops: readonly [string, string]; readonly factors: readonly [number, number] }
   | { readonly prim: 'reorder'; readonly loops: readonly string[] }
-  | { readonly prim: 'vectorize' | 'unroll' | 'parallel'; readonly loop: string };
+  | { readonly prim: 'vectorize' | 'unroll' | 'parallel'; readonly loop: string }
+  | { readonly prim: 'bind'; readonly loop: string; readonly thread: ThreadAxis }
+  | { readonly prim: 'set_scope'; readonly buffer: string; readonly scope: MemoryScope };
 
 export class Schedule {
   private current: PrimFunc;
@@ -165,6 +168,15 @@ export class Schedule {
     this.record({ prim: 'parallel', loop }, annotate(this.current, loop, 'parallel'));
   }
 
+  /** Binds a loop to a GPU thread axis (gpu_prims.ts). */
+  bind(loop: string, thread: ThreadAxis): void {
+    this.record({ prim: 'bind', loop, thread }, bind(this.current, loop, thread));
+  }
+  /** Moves a scratch buffer to a memory scope (e.g. 'shared', a workgroup's memory). */
+  setScope(buffer: string, scope: MemoryScope): void {
+    this.record({ prim: 'set_scope', buffer, scope }, setScope(this.current, buffer, scope));
+  }
+
   apply(inst: Instruction): void {
     switch (inst.prim) {
       case 'compute_inline': return this.computeInline(inst.block);
@@ -182,6 +194,8 @@ export class Schedule {
       case 'vectorize': return this.vectorize(inst.loop);
       case 'unroll': return this.unroll(inst.loop);
       case 'parallel': return this.parallel(inst.loop);
+      case 'bind': return this.bind(inst.loop, inst.thread);
+      case 'set_scope': return this.setScope(inst.buffer, inst.scope);
     }
   }
 

@@ -24,6 +24,7 @@ export function estimateFlops(f: PrimFunc): number {
       case 'if': return walk(s.then, trips) + (s.else ? walk(s.else, trips) : 0);
       case 'allocate': return walk(s.body, trips);
       case 'block': return (s.init ? walk(s.init, trips) : 0) + walk(s.body, trips);
+      case 'barrier': return 0;
     }
   };
   return walk(f.body, 1);

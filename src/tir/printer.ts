@@ -6,10 +6,11 @@ export function printStmt(s: Stmt, indent = ''): string {
   const ind = indent + '  ';
   switch (s.kind) {
     case 'for': {
-      const tag = s.forKind === 'serial' ? 'range' : s.forKind;
+      const tag = s.forKind === 'serial' ? 'range' : s.forKind === 'thread' ? `thread_binding['${s.thread}']` : s.forKind;
       return `${indent}for ${s.loopVar.name} in ${tag}(${s.extent}):\n${printStmt(s.body, ind)}`;
     }
     case 'seq': return s.stmts.map((x) => printStmt(x, indent)).join('');
+    case 'barrier': return `${indent}workgroup_barrier()\n`;
     case 'store': return `${indent}${s.buffer.name}[${s.indices.map(e).join(', ')}] = ${e(s.value)}\n`;
     case 'if': {
       const els = s.else ? `${indent}else:\n${printStmt(s.else, ind)}` : '';

@@ -7,7 +7,21 @@
  */
 import type { Buffer, Expr, Var } from '../ir/expr.js';
 
-export type ForKind = 'serial' | 'parallel' | 'vectorized' | 'unrolled';
+/**
+ * How a loop runs: in order ('serial'), split among CPU threads ('parallel'), as vector
+ * lanes, unrolled, or bound to a GPU thread axis ('thread', with `thread` naming it).
+ */
+export type ForKind = 'serial' | 'parallel' | 'vectorized' | 'unrolled' | 'thread';
+
+/**
+ * GPU thread axes: blockIdx (a workgroup's id in the dispatch grid) and threadIdx (an
+ * invocation's id within its workgroup), as in TVM. A loop bound to an axis has one
+ * iteration per workgroup or invocation; statements between thread-bound loops run on
+ * every invocation of the workgroup, so a sequence of threadIdx loops separated by
+ * barriers means the same as running each loop in order (which CPU codegens do).
+ */
+export type ThreadAxis = 'blockIdx.x' | 'blockIdx.y' | 'blockIdx.z' | 'threadIdx.x' | 'threadIdx.y' | 'threadIdx.z';
+export const THREAD_AXES: readonly ThreadAxis[] = ['blockIdx.x', 'blockIdx.y', 'blockIdx.z', 'threadIdx.x', 'threadIdx.y', 'threadIdx.z'];
 
 export interface For {
   readonly kind: 'for';
@@ -15,12 +29,20 @@ export interface For {
   readonly extent: number;
   readonly forKind: ForKind;
   readonly body: Stmt;
+  /** The GPU thread axis of a 'thread' loop. */
+  readonly thread?: ThreadAxis;
 }
 export interface Seq { readonly kind: 'seq'; readonly stmts: readonly Stmt[] }
 export interface Store { readonly kind: 'store'; readonly buffer: Buffer; readonly indices: readonly Expr[]; readonly value: Expr }
 export interface IfThenElse { readonly kind: 'if'; readonly cond: Expr; readonly then: Stmt; readonly else?: Stmt }
-/** Scratch memory for `buffer`, live during `body`. */
+/** Scratch memory for `buffer` (in its scope), live during `body`. */
 export interface Allocate { readonly kind: 'allocate'; readonly buffer: Buffer; readonly body: Stmt }
+/**
+ * A workgroup barrier: every invocation of the workgroup reaches it before any goes on,
+ * and shared-memory writes made before it are visible after it. Placed between
+ * thread-bound loops (tir/transform/barriers.ts), never inside one.
+ */
+export interface Barrier { readonly kind: 'barrier' }
 export interface BlockIterVar { readonly var: Var; readonly extent: number; readonly type: 'spatial' | 'reduce' }
 export interface Block {
   readonly kind: 'block';
@@ -38,7 +60,7 @@ export interface Block {
   readonly unroll?: readonly { readonly axis: number; readonly factor?: number }[];
 }
 
-export type Stmt = For | Seq | Store | IfThenElse | Allocate | Block;
+export type Stmt = For | Seq | Store | IfThenElse | Allocate | Block | Barrier;
 
 export interface PrimFunc {
   readonly name: string;
@@ -58,9 +80,12 @@ export function seq(stmts: readonly Stmt[]): Stmt {
   return flat.length === 1 ? flat[0]! : { kind: 'seq', stmts: flat };
 }
 
-export function loop(loopVar: Var, extent: number, body: Stmt, forKind: ForKind = 'serial'): For {
-  return { kind: 'for', loopVar, extent, forKind, body };
+export function loop(loopVar: Var, extent: number, body: Stmt, forKind: ForKind = 'serial', thread?: ThreadAxis): For {
+  if ((forKind === 'thread') !== (thread !== undefined)) throw new Error(`loop ${loopVar.name}: a thread axis goes with forKind 'thread' (and only with it)`);
+  return { kind: 'for', loopVar, extent, forKind, body, ...(thread ? { thread } : {}) };
 }
+
+export const barrier: Barrier = { kind: 'barrier' };
 
 export function store(buffer: Buffer, indices: readonly Expr[], value: Expr): Store {
   if (indices.length !== buffer.shape.length) {
@@ -107,6 +132,7 @@ export function mapStmt(s: Stmt, f: (s: Stmt) => Stmt | undefined, fe?: (e: Expr
       return body === s.body && init === s.init && bindings.every((x, i) => x === s.bindings[i])
         ? s : { ...s, bindings, body, ...(init ? { init } : {}) };
     }
+    case 'barrier': return s;
   }
 }
 
@@ -123,7 +149,7 @@ export function visitStmt(s: Stmt, f: (s: Stmt) => void): void {
     case 'seq': for (const x of s.stmts) visitStmt(x, f); return;
     case 'if': visitStmt(s.then, f); if (s.else) visitStmt(s.else, f); return;
     case 'block': if (s.init) visitStmt(s.init, f); visitStmt(s.body, f); return;
-    case 'store': return;
+    case 'store': case 'barrier': return;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * AlterOpLayout: stores constant weights in the layouts the loop schedules vectorize
- * best; the re-layout is emitted as graph ops on the constant (folded by FoldConstant).
+ * best, as far as the target asks for them (Target.layouts: conv for the conv weights,
+ * matmulWeights for MatMul/Gemm); the re-layout is emitted as graph ops on the constant
+ * (folded by FoldConstant).
  * - Conv with a constant OIHW weight whose output channels divide by 4 takes the
  *   blocked layout OHWI4o (W[O/4, k..., I, 4]): 4 output channels' taps are one vector,
  *   and the input channels of one tap are contiguous (the reduction's innermost walk).
@@ -16,7 +18,7 @@
 import type { Graph, Node, Value } from '../graph/ir.js';
 import { type Rewriter, rewriteGraph } from '../graph/rewrite.js';
 import { KERNEL_BLOCK, MATMUL_BLOCK } from '../ops/nn.js';
-import type { Pass } from './pass.js';
+import type { Pass, PassContext } from './pass.js';
 
 function blockConvWeight(n: Node, r: Rewriter): boolean {
   const [x, w, b] = n.inputs;
@@ -83,11 +85,13 @@ function layoutMatMulWeight(n: Node, r: Rewriter): boolean {
   return true;
 }
 
-export function alterOpLayout(g: Graph): Graph {
+export function alterOpLayout(g: Graph, ctx: PassContext): Graph {
+  const { conv, matmulWeights } = ctx.target.layouts;
+  if (!conv && !matmulWeights) return g;
   return rewriteGraph(g, (n, r) => {
-    if (n.op === 'Conv' && blockConvWeight(n, r)) return;
-    if (n.op === 'Gemm' && layoutGemmWeight(n, r)) return;
-    if (n.op === 'MatMul' && layoutMatMulWeight(n, r)) return;
+    if (conv && n.op === 'Conv' && blockConvWeight(n, r)) return;
+    if (matmulWeights && n.op === 'Gemm' && layoutGemmWeight(n, r)) return;
+    if (matmulWeights && n.op === 'MatMul' && layoutMatMulWeight(n, r)) return;
     r.keep(n);
   });
 }

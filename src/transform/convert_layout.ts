@@ -1,6 +1,7 @@
 /**
- * ConvertLayout: runs 2-D convolutions in the blocked activation layout NCHW4c
- * (ConvNCHWc, or ConvWinograd for 3x3 stride-1 convs with enough channels), with layout
+ * ConvertLayout: on targets whose layouts ask for it (Target.layouts.conv), runs 2-D
+ * convolutions in the blocked activation layout NCHW4c (ConvNCHWc, or ConvWinograd for
+ * 3x3 stride-1 convs with at least the target's winogradMinChannels), with layout
  * transforms only at the boundaries of the blocked region.
  * A convolution qualifies when its weights are already blocked (OHWI4o, by AlterOpLayout),
  * its input channels divide by 4 and it is a plain (group 1) or depthwise conv.
@@ -14,7 +15,7 @@ import { Rewriter } from '../graph/rewrite.js';
 import { getOp } from '../ops/registry.js';
 import { KERNEL_BLOCK, MATMUL_BLOCK } from '../ops/nn.js';
 import { winogradWeightTable } from '../ops/winograd.js';
-import type { Pass } from './pass.js';
+import type { Pass, PassContext } from './pass.js';
 
 const SAME_SHAPE_BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min']);
 /** Pools that run on blocked values (attribute layout='NCHW4c'). */
@@ -39,19 +40,17 @@ function qualifies(n: Node, r: Rewriter): boolean {
     && (group === 1 || (group === c && w[w.length - 2] === 1 && (w[0] as number) * KERNEL_BLOCK === c));
 }
 
-/** Input channels below which a Winograd conv's transforms cost more than its products save. */
-const WINOGRAD_MIN_CHANNELS = 16;
-
 /**
  * Whether a qualifying conv runs as Winograd F(2x2, 3x3) (ops/winograd.ts): 3x3, stride
  * 1, no dilation, group 1, output channels in blocks of 16, float32, enough channels.
  */
-function winogradFits(n: Node): boolean {
+function winogradFits(n: Node, minChannels: number | undefined): boolean {
+  if (minChannels === undefined) return false;
   const w = n.inputs[1]!.type.shape; // OHWI4o [O/4, kh, kw, I, 4]
   const ones = (name: string): boolean => ((n.attrs[name] as readonly number[] | undefined) ?? [1, 1]).every((v) => v === 1);
   const pads = (n.attrs['pads'] as readonly number[] | undefined) ?? [0, 0, 0, 0];
   return w[1] === 3 && w[2] === 3 && ones('strides') && ones('dilations') && ((n.attrs['group'] as number | undefined) ?? 1) === 1
-    && ((w[0] as number) * KERNEL_BLOCK) % MATMUL_BLOCK === 0 && (w[3] as number) >= WINOGRAD_MIN_CHANNELS
+    && ((w[0] as number) * KERNEL_BLOCK) % MATMUL_BLOCK === 0 && (w[3] as number) >= minChannels
     && n.inputs[0]!.type.dtype === 'float32' && pads.every((p) => p >= 0 && p <= 2);
 }
 
@@ -66,7 +65,9 @@ function isScalarConst(v: Value, r: Rewriter): boolean {
   return !!t && t.size === 1 && v.type.shape.length <= 1;
 }
 
-export function convertLayout(g: Graph): Graph {
+export function convertLayout(g: Graph, ctx: PassContext): Graph {
+  const { conv, winogradMinChannels } = ctx.target.layouts;
+  if (conv !== 'NCHW4c') return g;
   /** NCHW value → its blocked form; values in `blockedOnly` have no NCHW form yet. */
   const blocked = new Map<Value, Value>();
   const blockedOnly = new Set<Value>();
@@ -98,7 +99,7 @@ export function convertLayout(g: Graph): Graph {
     const isBlocked = (v: Value | null): boolean => !!v && blockedOnly.has(v);
     if (qualifies(n, r)) {
       const x = isBlocked(ins[0]!) ? blocked.get(ins[0]!)! : toBlocked(ins[0]!, r, n);
-      if (winogradFits(n)) {
+      if (winogradFits(n, winogradMinChannels)) {
         // The weight transform runs on the constant (FoldConstant folds it after this pass).
         const [u] = r.op('WinogradWeightTransform', [ins[1]!, r.constant(winogradWeightTable())], {}, n.origin);
         emitBlocked(n, r, [x, u!, ins[2] ?? null], { pads: n.attrs['pads']! }, 'ConvWinograd');

@@ -50,9 +50,14 @@ export function evaluateNode(n: Node, inputs: readonly (Tensor | null)[]): Tenso
 /** Output elements from which a float32 node is evaluated on the wasm target. */
 const WASM_FOLD_ELEMENTS = 1 << 16;
 
-function foldTarget(n: Node): 'js' | 'wasm' {
+/**
+ * Constants are evaluated on this host whatever the model's target: small nodes on js
+ * (no compile latency), large float32 ones on wasm, without relaxed SIMD so the folded
+ * values do not depend on the engine compiling the model.
+ */
+function foldTarget(n: Node): string {
   const big = n.outputs.every((o) => o.type.dtype === 'float32') && n.outputs.some((o) => (o.type.shape as number[]).reduce((a, d) => a * d, 1) >= WASM_FOLD_ELEMENTS);
-  return big ? 'wasm' : 'js';
+  return big ? 'wasm -threads=1 -no-fma' : 'js';
 }
 
 /** Whether a node may be evaluated at compile time once its inputs are constants. */

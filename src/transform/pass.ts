@@ -8,16 +8,24 @@ import { join } from 'node:path';
 import { type Graph, NodeError } from '../graph/ir.js';
 import { printGraph } from '../graph/printer.js';
 import { verifyGraph } from './verify.js';
+import { DEFAULT_TARGET, type Target, parseTarget } from '../target/index.js';
+
+/** What a pass may consult besides the graph: the target (layout and algorithm choices). */
+export interface PassContext {
+  readonly target: Target;
+}
 
 export interface Pass {
   readonly name: string;
   /** The pass runs at this opt level and above. */
   readonly optLevel: number;
-  run(g: Graph): Graph;
+  run(g: Graph, ctx: PassContext): Graph;
 }
 
 export interface PassOptions {
   readonly optLevel: number;
+  /** The target the graph is optimized for (default: DEFAULT_TARGET, wasm). */
+  readonly target?: Target;
   /** Write the IR after each pass to DIR/NN_<pass>.txt. */
   readonly dumpDir?: string;
   /** Check the IR (well-typed, no dangling values) after each pass. */
@@ -37,6 +45,7 @@ export function runPasses(g: Graph, passes: readonly Pass[], opts: PassOptions):
     mkdirSync(opts.dumpDir, { recursive: true });
     writeFileSync(join(opts.dumpDir, '00_input.txt'), printGraph(g));
   }
+  const ctx: PassContext = { target: opts.target ?? parseTarget(DEFAULT_TARGET) };
   let graph = g;
   let index = 1;
   for (const p of passes) {
@@ -44,7 +53,7 @@ export function runPasses(g: Graph, passes: readonly Pass[], opts: PassOptions):
     const before = graph.nodes.length;
     const t0 = performance.now();
     try {
-      graph = p.run(graph);
+      graph = p.run(graph, ctx);
     } catch (e) {
       if (e instanceof NodeError && !e.pass) throw new NodeError(e.origin, e.op, e.reason, p.name);
       throw e;

@@ -11,7 +11,7 @@ function overlaps(a: Lifetime, b: Lifetime, offA: number, offB: number): boolean
 test('a chain reuses memory: peak is two buffers, not all of them', () => {
   // x0 -> x1 -> x2 -> x3, each 1000 bytes, each live for two consecutive steps.
   const ls: Lifetime[] = [0, 1, 2, 3].map((i) => ({ id: i, bytes: 1000, start: i, end: i + 1 }));
-  const plan = planMemory(ls);
+  const plan = planMemory(ls, 16);
   assert.equal(plan.peakBytes, 2 * 1008); // 1000 rounded up to 16-byte alignment
   assert.equal(plan.offsets.get(0), plan.offsets.get(2));
 });
@@ -26,7 +26,7 @@ test('no two simultaneously live storages overlap; offsets are 16-byte aligned',
     const start = rnd(40);
     return { id, bytes: 1 + rnd(5000), start, end: start + rnd(8) };
   });
-  const plan = planMemory(ls);
+  const plan = planMemory(ls, 16);
   for (const a of ls) {
     assert.equal(plan.offsets.get(a.id)! % 16, 0);
     for (const b of ls) {
@@ -42,7 +42,7 @@ test('no two simultaneously live storages overlap; offsets are 16-byte aligned',
 });
 
 test('rejects a lifetime that ends before it starts', () => {
-  assert.throws(() => planMemory([{ id: 0, bytes: 4, start: 3, end: 1 }]), /ends \(1\) before it starts \(3\)/);
+  assert.throws(() => planMemory([{ id: 0, bytes: 4, start: 3, end: 1 }], 16), /ends \(1\) before it starts \(3\)/);
 });
 
 /** The greedy plan by its definition: each storage, largest first, at the lowest offset clear of every placed one it coexists with. */
@@ -74,7 +74,7 @@ test('the indexed plan places every storage where the greedy definition does (lo
     const start = rnd(600);
     return { id, bytes: 1 + rnd(3) * rnd(4000), start, end: start + (rnd(10) === 0 ? rnd(600) : rnd(4)) };
   });
-  const plan = planMemory(ls);
+  const plan = planMemory(ls, 16);
   const ref = referencePlan(ls);
   for (const l of ls) assert.equal(plan.offsets.get(l.id), ref.get(l.id), `storage ${l.id}`);
 });

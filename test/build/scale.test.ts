@@ -21,6 +21,8 @@ import { MAX_JS_PARAMS } from '../../src/codegen/js/codegen.js';
 import { buildWasmModule } from '../../src/codegen/wasm/codegen.js';
 import { float, makeBuffer, int, variable } from '../../src/ir/expr.js';
 import { type PrimFunc, loop, seq, store } from '../../src/tir/stmt.js';
+import { isWasmModule } from '../../src/runtime/devices/wasm.js';
+import { isJsModule } from '../../src/runtime/devices/js.js';
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 
@@ -34,15 +36,15 @@ async function runAndCheck(g: ScaleGraph, target: 'js' | 'wasm'): Promise<void> 
   }
 }
 
-const wasmModule = (exe: Executable) => (exe.module.kind === 'wasm' ? exe.module : assert.fail('a wasm module'));
+const wasmModule = (exe: Executable) => (isWasmModule(exe.module) ? exe.module : assert.fail('a wasm module'));
 
 for (const target of ['wasm', 'js'] as const) {
   test(`a Concat of 1000 graph inputs compiles and runs on ${target}`, async () => {
     const g = wideConcat(1000);
     const exe = compile(g.model, { target }).executable;
     // 1001 arguments: past what a wasm function may take as parameters (1000).
-    if (exe.module.kind === 'wasm') assert.deepEqual(exe.module.argTables, [exe.steps[0]!.kernel]);
-    else assert.deepEqual(exe.module.arrayArgs, [exe.steps[0]!.kernel]);
+    if (isWasmModule(exe.module)) assert.deepEqual(exe.module.argTables, [exe.steps[0]!.kernel]);
+    else assert.deepEqual(isJsModule(exe.module) && exe.module.arrayArgs, [exe.steps[0]!.kernel]);
     await runAndCheck(g, target);
   });
 
@@ -136,7 +138,7 @@ test('a kernel with an argument table runs at every batch size of a dynamic batc
 test('a JS kernel with more than MAX_JS_PARAMS arguments takes one array and survives an artifact round trip', async () => {
   const m = concatModel(MAX_JS_PARAMS + 10, 1, 2);
   const exe = deserializeExecutable(serializeExecutable(compile(m.model, { target: 'js' }).executable));
-  assert.deepEqual(exe.module.kind === 'js' && exe.module.arrayArgs, [exe.steps[0]!.kernel]);
+  assert.deepEqual(isJsModule(exe.module) && exe.module.arrayArgs, [exe.steps[0]!.kernel]);
   const ex = await Executor.load(exe);
   m.check(ex.run(m.feeds(1)).y!, 1);
 });

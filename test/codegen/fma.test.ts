@@ -4,16 +4,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../../src/driver.js';
-import { relaxedSimdSupported } from '../../src/codegen/wasm/encoder.js';
+import { relaxedSimdSupported } from '../../src/target/index.js';
+import { isWasmModule } from '../../src/runtime/devices/wasm.js';
 
 const driver = fileURLToPath(new URL('../../src/driver.js', import.meta.url));
 const check = fileURLToPath(new URL('../../src/check.js', import.meta.url));
 
 test('fma is off where the engine lacks relaxed SIMD, and can be turned off', () => {
   const off = compile('models/mlp_784_512_10/model.onnx', { target: 'wasm', fma: false });
-  assert.ok(off.executable.module.kind === 'wasm' && !off.executable.module.relaxedSimd);
+  assert.ok(isWasmModule(off.executable.module) && !off.executable.module.relaxedSimd);
   const auto = compile('models/mlp_784_512_10/model.onnx', { target: 'wasm' });
-  assert.ok(auto.executable.module.kind === 'wasm');
+  assert.ok(isWasmModule(auto.executable.module));
   assert.equal(auto.executable.module.relaxedSimd, relaxedSimdSupported(), 'by default fma follows what this engine supports');
 });
 

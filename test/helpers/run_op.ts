@@ -8,12 +8,14 @@ import '../../src/ops/index.js';
 import { placeholder } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
+import { parseTarget } from '../../src/target/index.js';
+
+const WASM = parseTarget('wasm -no-fma');
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
 import { buildJsModule } from '../../src/codegen/js/codegen.js';
 import { halfIntrinsics, mathIntrinsics, int64Intrinsics } from '../../src/runtime/math.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import type { TypedArray } from '../../src/runtime/dtype.js';
-import type { TargetName } from '../../src/runtime/executable.js';
 import { compile } from '../../src/driver.js';
 import { Executor } from '../../src/runtime/executor.js';
 
@@ -27,7 +29,7 @@ export function runOp(op: string, inputs: readonly (Tensor | null)[], attrs: Att
   if (def.view) return [new Tensor(outTypes[0]!.dtype, inputs[0]!.data, outTypes[0]!.shape as number[])];
   const phs = inputs.map((t, i) => (t ? placeholder(t.dims, t.type, `in${i}`) : null));
   const outs = def.compute!(phs, attrs, outTypes);
-  const f = lowerForCodegen(defaultSchedule(createPrimFunc(op, phs.filter((p) => p !== null), outs)).func);
+  const f = lowerForCodegen(defaultSchedule(createPrimFunc(op, phs.filter((p) => p !== null), outs), WASM).func);
   const kernels = new Function('M', 'M64', buildJsModule([f]))(mathIntrinsics, int64Intrinsics) as Record<string, (...a: TypedArray[]) => void>;
   const results = outTypes.map((t) => Tensor.zeros(t.dtype, t.shape as number[]));
   kernels[op]!(...inputs.filter((t): t is Tensor => t !== null).map((t) => t.data), ...results.map((r) => r.data));
@@ -56,7 +58,7 @@ export async function runWasmKernel(func: import('../../src/tir/stmt.js').PrimFu
 
 /** Compiles a TE computation to a codegen-ready PrimFunc with the default schedule. */
 export function lowerTe(name: string, inputs: import('../../src/te/tensor.js').Tensor[], outputs: import('../../src/te/tensor.js').Tensor[]): import('../../src/tir/stmt.js').PrimFunc {
-  return lowerForCodegen(defaultSchedule(createPrimFunc(name, inputs, outputs)).func);
+  return lowerForCodegen(defaultSchedule(createPrimFunc(name, inputs, outputs), WASM).func);
 }
 
 /** Runs a codegen-ready PrimFunc with the JS target. */
@@ -78,7 +80,7 @@ export async function runOpWasm(op: string, inputs: readonly (Tensor | null)[], 
 }
 
 /** Imports, compiles (optionally with IR verification) and runs an ONNX model on `target`. */
-export async function runModel(bytes: Uint8Array, feeds: Record<string, Tensor>, target: TargetName = 'js', verify = false): Promise<Record<string, Tensor>> {
+export async function runModel(bytes: Uint8Array, feeds: Record<string, Tensor>, target: string = 'js', verify = false): Promise<Record<string, Tensor>> {
   const r = compile(bytes, verify ? { target, verify: true } : { target });
   const ex = await Executor.load(r.executable);
   return ex.run(feeds);

@@ -15,7 +15,6 @@ import { size, strides as stridesOf, forEachIndex } from '../helpers/shape.js';
 import { assertClose as assertCloseTol, assertOpError, expectNodeError } from '../helpers/assert.js';
 import { makeModel } from '../helpers/onnx_model.js';
 import { Tensor } from '../../src/runtime/tensor.js';
-import type { TargetName } from '../../src/runtime/executable.js';
 import { importOnnx } from '../../src/frontend/onnx/importer.js';
 
 const RTOL = 1e-4;
@@ -39,7 +38,7 @@ function reader(t: Tensor): (...idx: number[]) => number {
 
 const f32 = (name: string, shape: (number | string)[]) => ({ name, dtype: 'float32' as const, shape });
 const i64 = (name: string, shape: (number | string)[]) => ({ name, dtype: 'int64' as const, shape });
-const TARGETS: TargetName[] = ['js', 'wasm'];
+const TARGETS: string[] = ['js', 'wasm'];
 
 // ------------------------------------------------------------------ ConvTranspose
 

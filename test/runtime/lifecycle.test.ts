@@ -16,6 +16,7 @@ import { compile } from '../../src/driver.js';
 import { makeModel } from '../../src/frontend/onnx/model_builder.js';
 import { STATUS, ThreadPool, liveWorkers } from '../../src/runtime/devices/thread_pool.js';
 import type { Executable } from '../../src/runtime/executable.js';
+import { isWasmModule } from '../../src/runtime/devices/wasm.js';
 
 const MLP = join('models', 'mlp_784_512_10', 'model.onnx');
 const feeds = { input: new Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => Math.sin(i)), [1, 784]) };
@@ -135,7 +136,7 @@ test('a worker killed just before a run (its exit not yet seen): the run ends, b
 /** The mlp's threaded executable, its one parallel kernel's region, and a pool over a fresh shared memory. */
 async function mlpPool(): Promise<{ exe: Executable; pool: ThreadPool; region: string; nargs: number }> {
   const exe = compile(MLP, { target: 'wasm', threads: 2 }).executable;
-  assert.ok(exe.module.kind === 'wasm' && exe.module.regions);
+  assert.ok(isWasmModule(exe.module) && exe.module.regions);
   const [kernel, split] = Object.entries(exe.module.regions)[0]!;
   const pages = Math.ceil(exe.arenaBytes / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });

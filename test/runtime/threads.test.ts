@@ -6,14 +6,15 @@ import { loadTestCase } from '../../src/frontend/onnx/testcase.js';
 import { compareTensors } from '../../src/check.js';
 import { compile } from '../../src/driver.js';
 import { chunkSize, ctlSlots, runChunks } from '../../src/runtime/devices/thread_pool.js';
+import { isWasmModule } from '../../src/runtime/devices/wasm.js';
 
 test('kernels with parallel loops run on 2 threads with the same results', async () => {
   const tc = loadTestCase(join('models', 'squeezenet1_1'));
   const compiled = compile(tc.modelPath, { target: 'wasm', threads: 2 });
   const exe = compiled.executable;
   assert.equal(exe.threads, 2);
-  assert.ok(exe.module.kind === 'wasm' && exe.module.sharedMemory, 'a threaded module imports a shared memory');
-  const split = exe.module.kind === 'wasm' ? Object.values(exe.module.regions ?? {}) : [];
+  assert.ok(isWasmModule(exe.module) && exe.module.sharedMemory, 'a threaded module imports a shared memory');
+  const split = isWasmModule(exe.module) ? Object.values(exe.module.regions ?? {}) : [];
   assert.ok(split.length >= 20, `most kernels have parallel regions (got ${split.length})`);
   const s2 = await InferenceSession.create(tc.modelPath, { target: 'wasm', threads: 2 });
   const feeds = { [s2.inputNames[0]!]: tc.dataSets[0]!.inputs[0]! };

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { compute, maxReduce, placeholder, reduceAxis, sum } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
+import { parseTarget } from '../../src/target/index.js';
+
+const WASM = parseTarget('wasm -no-fma');
 import { add, eq, float, floordiv, floormod, int, mul, select, variable } from '../../src/ir/expr.js';
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
 import { printPrimFunc } from '../../src/tir/printer.js';
@@ -17,7 +20,7 @@ function pointwise(positions: number, outBlocks: number) {
   const rci = reduceAxis(4, 'rci');
   const y = compute([outBlocks, positions, 4], (o, p, oi) =>
     sum(mul(x.at(rco.var, p!, rci.var), w.at(o!, add(mul(rco.var, int(4)), rci.var), oi!)), [rco, rci]), 'Y');
-  return defaultSchedule(createPrimFunc('pw', [x, w], [y]));
+  return defaultSchedule(createPrimFunc('pw', [x, w], [y]), WASM);
 }
 
 function factorsOf(sch: ReturnType<typeof pointwise>, loop: string): readonly number[] | undefined {
@@ -46,7 +49,7 @@ test('default schedule: a max pool on blocked channels keeps several output posi
   const r1 = reduceAxis(3, 'r1');
   const y = compute([2, 5, 5, 4], (c, h, w, ci) =>
     maxReduce(x.at(c!, add(mul(h!, int(2)), r0.var), add(mul(w!, int(2)), r1.var), ci!), [r0, r1]), 'Y');
-  const sch = defaultSchedule(createPrimFunc('pool', [x], [y]));
+  const sch = defaultSchedule(createPrimFunc('pool', [x], [y]), WASM);
   assert.deepEqual(factorsOf(sch, 'Y_ax2'), [-1, 5]);
 });
 
@@ -55,7 +58,7 @@ test('default schedule: a compute\'s unroll axes go innermost around the vector 
   // Coefficients chosen by e (a row sign) and by h % 2: constants in every unrolled copy.
   const y = compute([4, 6, 8], (e, h, c) => mul(x.at(e!, h!, c!), select(eq(add(e!, floormod(h!, int(2))), int(1)), float(-1), float(2))),
     'Y', { materialize: true, unroll: [{ axis: 0 }, { axis: 1, factor: 2 }] });
-  const sch = defaultSchedule(createPrimFunc('u', [x], [y]));
+  const sch = defaultSchedule(createPrimFunc('u', [x], [y]), WASM);
   const loops = sch.getLoops('Y');
   assert.deepEqual(loops.map((l) => l.loopVar.name), ['Y_ax1_0', 'Y_ax2_0', 'Y_ax0', 'Y_ax1_1', 'Y_ax2_1']);
   assert.deepEqual(loops.slice(2).map((l) => l.forKind), ['unrolled', 'unrolled', 'vectorized']);
@@ -82,7 +85,7 @@ test('default schedule: an injective stage dividing its innermost index by c is 
   // Heads back to rows: Y[s, h·16 + d] = X[h, s, d] (a transpose + reshape of attention output).
   const x = placeholder([4, 8, 16], 'float32', 'X');
   const y = compute([8, 64], (s, j) => x.at(floordiv(j!, int(16)), s!, floormod(j!, int(16))), 'Y');
-  const sch = defaultSchedule(createPrimFunc('heads', [x], [y]));
+  const sch = defaultSchedule(createPrimFunc('heads', [x], [y]), WASM);
   assert.deepEqual(factorsOf(sch, 'Y_ax1'), [-1, 16]);
   const text = printPrimFunc(lowerForCodegen(sch.func));
   assert.ok(!text.includes('//') && !text.includes('%'), text);

@@ -7,6 +7,9 @@ import { createPrimFunc } from '../../src/te/lower.js';
 import { Schedule } from '../../src/schedule/schedule.js';
 import { type InlineCandidate, computeInlineWhere } from '../../src/schedule/block_prims.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
+import { parseTarget } from '../../src/target/index.js';
+
+const WASM = parseTarget('wasm -no-fma');
 import { type Expr, exprToString, visitExpr } from '../../src/ir/expr.js';
 import { type PrimFunc, collectBlocks } from '../../src/tir/stmt.js';
 import { printPrimFunc } from '../../src/tir/printer.js';
@@ -114,7 +117,7 @@ test('a stage loaded twice is inlined only while its copies stay small: a HardSw
     const [f] = unscheduled(model);
     assert.equal(unscheduled(model).length, 1, 'the chain is one fused kernel');
     let nodesIn = 0;
-    for (const b of collectBlocks(defaultSchedule(f!).func.body)) if (b.body.kind === 'store') nodesIn += size(b.body.value);
+    for (const b of collectBlocks(defaultSchedule(f!, WASM).func.body)) if (b.body.kind === 'store') nodesIn += size(b.body.value);
     return nodesIn;
   };
   const [a, b] = [chain(20), chain(40)];

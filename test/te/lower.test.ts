@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { compute, placeholder, reduceAxis, sum } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
+import { parseTarget } from '../../src/target/index.js';
+
+const WASM = parseTarget('wasm -no-fma');
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
 import { buildJsModule } from '../../src/codegen/js/codegen.js';
 import { printPrimFunc } from '../../src/tir/printer.js';
@@ -24,7 +27,7 @@ test('matmul + bias + relu lowers to one reduction block and an inlined epilogue
   const text = printPrimFunc(f);
   assert.match(text, /block C\(/);
   assert.match(text, /block D\(/);
-  const sch = defaultSchedule(f);
+  const sch = defaultSchedule(f, WASM);
   // D (bias) is inlined into E (relu); C accumulates in a register tile whose init is
   // decomposed, and E is folded into the tile's write-back.
   const prims = sch.trace.map((i) => i.prim);

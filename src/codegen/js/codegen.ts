@@ -8,7 +8,8 @@
 import type { DType } from '../../runtime/dtype.js';
 import { type Buffer, type Expr, isFloatDType } from '../../ir/expr.js';
 import type { PrimFunc, Stmt } from '../../tir/stmt.js';
-import type { KernelModule } from '../../runtime/executable.js';
+import type { JsKernelModule } from '../../runtime/devices/js.js';
+import { registerCodegen } from '../registry.js';
 import { CodegenError } from '../error.js';
 
 /**
@@ -184,6 +185,8 @@ class FunctionEmitter {
         return;
       case 'block':
         this.fail(`block ${s.name} must be lowered before codegen`);
+      // One thread runs a workgroup's thread-bound loops one after another: a barrier between them holds.
+      case 'barrier': return;
     }
   }
 
@@ -218,7 +221,10 @@ export function buildJsModule(funcs: readonly PrimFunc[]): string {
 }
 
 /** The JS kernel module of a set of kernels: its source, and which kernels take one array of views. */
-export function jsKernelModule(funcs: readonly PrimFunc[]): KernelModule {
+export function jsKernelModule(funcs: readonly PrimFunc[]): JsKernelModule {
   const arrayArgs = funcs.filter(takesArray).map((f) => f.name);
   return { kind: 'js', source: buildJsModule(funcs), ...(arrayArgs.length > 0 ? { arrayArgs } : {}) };
 }
+
+// Scratch buffers are module-level arrays: the js kernels need no workspace, table or threads.
+registerCodegen('js', (funcs) => ({ module: jsKernelModule(funcs), workspaceBytes: 0, argTableKernels: new Set(), threads: 1 }));

@@ -8,7 +8,8 @@
  * table holding them (one u32 each), then the workspace offset.
  */
 import type { DType } from '../../runtime/dtype.js';
-import type { KernelModule, KernelRegions } from '../../runtime/executable.js';
+import type { KernelRegions, WasmKernelModule } from '../../runtime/devices/wasm.js';
+import { registerCodegen } from '../registry.js';
 import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, someNode, substitute } from '../../ir/expr.js';
 import { mapStmtExprs, visitStmt } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, emitVectorMath } from './mathlib.js';
@@ -118,7 +119,7 @@ function collectImports(funcs: readonly PrimFunc[]): Set<string> {
         visit(s.value);
         return;
       case 'if': visit(s.cond); stmt(s.then); if (s.else) stmt(s.else); return;
-      case 'block': return;
+      case 'block': case 'barrier': return;
     }
   };
   for (const f of funcs) stmt(f.body);
@@ -834,6 +835,8 @@ class KernelEmitter {
       }
       case 'block':
         this.fail(`block ${s.name} must be lowered before codegen`);
+      // One thread runs a workgroup's thread-bound loops one after another: a barrier between them holds.
+      case 'barrier': return;
     }
   }
 }
@@ -859,7 +862,7 @@ export interface WasmBuildOptions {
   readonly fma?: boolean;
 }
 
-export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptions = {}): KernelModule {
+export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptions = {}): WasmKernelModule {
   const mod = new ModuleBuilder();
   mod.importMemory('env', 'memory', opts.sharedMemory ? { initial: 1, maximum: 65536, shared: true } : { initial: 1 });
   const imports = new Imports(mod, collectImports(funcs));
@@ -916,3 +919,13 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
     sharedMemory: opts.sharedMemory ?? false, relaxedSimd: opts.fma ?? false,
   };
 }
+
+registerCodegen('wasm', (funcs, target) => {
+  const threads = target.threads;
+  const module = buildWasmModule(funcs, { sharedMemory: threads > 1, fma: target.features.has('relaxed-simd') });
+  // The workspace holds the largest kernel's scratch; a threaded kernel's shared part plus one part per thread.
+  let workspaceBytes = 0;
+  for (const b of Object.values(module.workspace)) workspaceBytes = Math.max(workspaceBytes, b);
+  for (const r of Object.values(module.regions ?? {})) workspaceBytes = Math.max(workspaceBytes, r.sharedBytes + threads * r.threadBytes);
+  return { module, workspaceBytes, argTableKernels: new Set(module.argTables), threads: module.sharedMemory ? threads : 1 };
+});

@@ -1182,7 +1182,6 @@ function validates(build: (m: ModuleBuilder) => void): boolean {
 }
 
 let simdCache: boolean | undefined;
-let relaxedSimdCache: boolean | undefined;
 
 /** Whether the host validates SIMD128 code (cached). */
 export function simdSupported(): boolean {
@@ -1194,15 +1193,3 @@ export function simdSupported(): boolean {
   return simdCache;
 }
 
-/** Whether the host validates relaxed-SIMD code (cached). */
-export function relaxedSimdSupported(): boolean {
-  relaxedSimdCache ??= validates((m) => {
-    m.addFunction([], ['f32'], (f) => {
-      f.f32Const(1).op('f32x4.splat');
-      f.f32Const(2).op('f32x4.splat');
-      f.f32Const(3).op('f32x4.splat');
-      f.op('f32x4.relaxed_madd').laneOp('f32x4.extract_lane', 0);
-    });
-  });
-  return relaxedSimdCache;
-}

@@ -1,4 +1,8 @@
-/** A runtime device: turns an executable's kernel module into callable steps over an arena. */
+/**
+ * Runtime devices: each turns an executable's kernel module into callable steps over an
+ * arena. Devices register themselves by module kind at import (runtime/devices/index.ts
+ * imports them all); a new target adds its own file here and one import line there.
+ */
 import type { Executable } from '../executable.js';
 
 export interface LoadedProgram {
@@ -24,4 +28,27 @@ export interface DeviceOptions {
   readonly stallTimeoutMs?: number;
 }
 
-export type Device = (exe: Executable, opts?: DeviceOptions) => Promise<LoadedProgram>;
+export interface Device {
+  /** The KernelModule kind the device runs. */
+  readonly kind: string;
+  load(exe: Executable, opts?: DeviceOptions): Promise<LoadedProgram>;
+  /** Loads without awaiting, on one thread, where the device can (the compiler's own constant folding). */
+  loadSync?(exe: Executable): LoadedProgram;
+}
+
+const devices = new Map<string, Device>();
+
+export function registerDevice(device: Device): void {
+  if (devices.has(device.kind)) throw new Error(`device ${device.kind} registered twice`);
+  devices.set(device.kind, device);
+}
+
+/** The device that runs modules of `kind`, or undefined. */
+export function deviceFor(kind: string): Device | undefined {
+  return devices.get(kind);
+}
+
+/** The kinds of module the registered devices run. */
+export function deviceKinds(): string[] {
+  return [...devices.keys()];
+}

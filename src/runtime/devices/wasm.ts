@@ -8,10 +8,44 @@
  * regions run them on a pool of workers.
  */
 import { DeviceError, LimitError } from '../error.js';
-import type { Executable } from '../executable.js';
+import type { Executable, KernelModule } from '../executable.js';
 import { halfIntrinsics, mathIntrinsics } from '../math.js';
-import type { Device, DeviceOptions, LoadedProgram } from './device.js';
+import { type DeviceOptions, type LoadedProgram, registerDevice } from './device.js';
 import type { ThreadPool } from './thread_pool.js';
+
+/** The wasm target's kernel module: one WebAssembly module over an imported memory. */
+export interface WasmKernelModule extends KernelModule {
+  readonly kind: 'wasm';
+  readonly bytes: Uint8Array;
+  /** Scratch bytes each kernel needs in the workspace region (kernels take its offset as a last argument). */
+  readonly workspace: Readonly<Record<string, number>>;
+  /**
+   * Kernels with too many arguments for parameters: they take (table, workspace), where
+   * `table` is the arena offset of the executable's argument table (Executable.argTable),
+   * into which the runtime writes the arguments' byte offsets (u32, in argument order)
+   * before each call. Their region functions take (table, workspace, begin, end, threadWorkspace).
+   */
+  readonly argTables?: readonly string[];
+  /** Kernels that can run on several threads, split into regions (absent: none). */
+  readonly regions?: Readonly<Record<string, KernelRegions>>;
+  /** Whether the module imports a shared memory (required for threads). */
+  readonly sharedMemory?: boolean;
+  /** Whether the module uses relaxed SIMD instructions (the engine must support them). */
+  readonly relaxedSimd?: boolean;
+}
+
+/**
+ * A kernel split for threads: its regions run in order; a parallel region's loop
+ * iterations [0, extent) are divided among the threads, a serial one (extent 0) runs
+ * on one thread. Region functions take (args..., workspace, begin, end, threadWorkspace);
+ * scratch allocated at the kernel's top is shared (`sharedBytes` of the workspace), scratch
+ * inside a parallel loop is per thread (`threadBytes` each, after the shared part).
+ */
+export interface KernelRegions {
+  regions: { fn: string; extent: number }[];
+  sharedBytes: number;
+  threadBytes: number;
+}
 
 const PAGE = 65536;
 /** The wasm32 limit: 4 GiB. */
@@ -22,9 +56,9 @@ interface Setup {
   readonly bytes: Uint8Array;
 }
 
-function wasmModule(exe: Executable): Extract<Executable['module'], { kind: 'wasm' }> {
+function wasmModule(exe: Executable): WasmKernelModule {
   if (exe.module.kind !== 'wasm') throw new Error(`wasm device cannot run a ${exe.module.kind} module`);
-  return exe.module;
+  return exe.module as WasmKernelModule;
 }
 
 /** The arena memory (constants copied in) for an executable. */
@@ -50,7 +84,7 @@ function compileError(exe: Executable, e: unknown): Error {
 
 const imports = (memory: WebAssembly.Memory): WebAssembly.Imports => ({ env: { memory }, math: { ...mathIntrinsics, ...halfIntrinsics } });
 
-export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = {}) => {
+async function loadWasmProgram(exe: Executable, opts: DeviceOptions = {}): Promise<LoadedProgram> {
   const threads = Math.max(1, Math.min(opts.threads ?? exe.threads, exe.threads));
   const { memory, bytes } = setup(exe);
   let compiled: WebAssembly.Module;
@@ -69,7 +103,7 @@ export const wasmDevice: Device = async (exe: Executable, opts: DeviceOptions = 
   for (const s of exe.steps) if (regions[s.kernel]) maxArgs = Math.max(maxArgs, (tables.has(s.kernel) ? 1 : s.args.length) + 1);
   const pool = parallel ? await (await import('./thread_pool.js')).ThreadPool.create(compiled, memory, threads, names, maxArgs, opts) : undefined;
   return program(exe, memory, instance, pool, names);
-};
+}
 
 /**
  * Loads a wasm executable synchronously, on one thread (for the compiler's own use in
@@ -144,4 +178,11 @@ function program(exe: Executable, memory: WebAssembly.Memory, instance: WebAssem
     };
   };
   return { arena: () => memory.buffer as ArrayBuffer, bind, dispose: () => pool?.dispose() };
+}
+
+registerDevice({ kind: 'wasm', load: loadWasmProgram, loadSync: loadWasmProgramSync });
+
+/** Whether a kernel module is the wasm target's. */
+export function isWasmModule(m: KernelModule): m is WasmKernelModule {
+  return m.kind === 'wasm';
 }

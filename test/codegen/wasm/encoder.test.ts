@@ -13,13 +13,13 @@ import {
   STORE_OPCODES,
   encodeSLEB128,
   encodeULEB128,
-  relaxedSimdSupported,
   simdSupported,
   type FunctionBuilder,
   type LaneOp,
   type PlainOp,
   type ValType,
 } from '../../../src/codegen/wasm/encoder.js';
+import { relaxedSimdSupported } from '../../../src/target/index.js';
 
 // ---------------------------------------------------------------------------
 // helpers
