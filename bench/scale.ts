@@ -40,7 +40,7 @@ async function runOne(graphName: string, target: string, optLevel: number): Prom
   const t1 = performance.now();
   const exec = await Executor.load(r.executable);
   const t2 = performance.now();
-  const out = exec.run(g.feeds);
+  const out = await exec.run(g.feeds);
   const t3 = performance.now();
   const cpu = process.cpuUsage(c0);
   const ref = g.reference();

@@ -113,7 +113,7 @@ function loadCycles(name: string, count: number, threads: number): Scenario {
       return {
         step: async (i) => {
           const ex = await Executor.load(exe, { threads });
-          const out = Array.from(ex.run({ [exe.inputs[0]!.name]: input })[exe.outputs[0]!.name]!.data, String).join();
+          const out = Array.from((await ex.run({ [exe.inputs[0]!.name]: input }))[exe.outputs[0]!.name]!.data, String).join();
           first ??= out;
           if (out !== first) throw new Error(`cycle ${i}: the result changed`);
           await ex.dispose();

@@ -129,7 +129,7 @@ withCompileOptions(program
       console.log(`inputs: ${ds}`);
     }
     const t1 = performance.now();
-    const out = exec.run(feeds);
+    const out = await exec.run(feeds);
     const runMs = performance.now() - t1;
     if (compiled) {
       console.log(`compiled ${compiled.sourceNodes} ONNX nodes into ${compiled.kernels.length} kernels for ${opts.target} in ${compileMs.toFixed(0)} ms; planned activation memory ${activations(executable)}`);
@@ -223,7 +223,7 @@ withCompileOptions(program
     console.log(`model ${model}: ${r.sourceNodes} nodes -> ${r.kernels.length} kernels, target ${opts.target}, opt level ${opts.optLevel}`);
     if (opts.profile) {
       const flopsOf = new Map(r.kernels.map((k) => [k.name, estimateFlops(k.func)]));
-      for (const p of exec.profile(feeds, opts.runs)) {
+      for (const p of await exec.profile(feeds, opts.runs)) {
         const gf = (flopsOf.get(p.kernel) ?? 0) / 1e6 / p.ms;
         console.log(`  ${p.kernel.padEnd(40)} ${p.ms.toFixed(3).padStart(9)} ms ${gf.toFixed(2).padStart(7)} GFLOP/s`);
       }

@@ -4,16 +4,17 @@
  * inputs into their planned arena slots, runs the steps in order and copies the outputs
  * out (results never alias the arena, so the next run cannot change them).
  *
- * A run is synchronous from the feed check to the output copy, so runs on one executor
- * never interleave (the bound batch layout and the arena belong to one run at a time).
+ * Runs are asynchronous (a GPU reads its results back asynchronously) and queued: runs of
+ * one executor never interleave (the bound batch layout and the arena belong to one run
+ * at a time). Host devices (js, wasm) also run synchronously (runSync).
  */
 import { MAX_ARENA_BYTES, bytesText } from './limits.js';
-import { InputError, LimitError, ReleasedError, kernelFailure } from './error.js';
-import { viewArray } from './dtype.js';
+import { InputError, InternalError, LimitError, ReleasedError, kernelFailure } from './error.js';
+import type { TypedArray } from './dtype.js';
 import type { Executable, IOSlot } from './executable.js';
 import { arenaBytesAt, layoutAtBatch } from './batch.js';
 import { type Feeds, type InputSpec, checkFeeds } from './feeds.js';
-import { Tensor, shapeSize } from './tensor.js';
+import { Tensor } from './tensor.js';
 import { type Device, type DeviceOptions, type LoadedProgram, deviceFor, deviceKinds } from './devices/index.js';
 
 export { InputError } from './error.js';
@@ -33,6 +34,8 @@ export class Executor {
   /** The inputs as declared (a dynamic batch dim by its name), for feed checks. */
   private readonly specs: readonly InputSpec[];
   private disposing: Promise<void> | undefined;
+  /** The tail of the runs' queue (each run waits for the one before). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly executable: Executable, private readonly program: LoadedProgram) {
     const b = executable.batch;
@@ -113,17 +116,20 @@ export class Executor {
 
   /**
    * Runs the model `runs` times and returns the median time of each step (kernel), in
-   * ms, in step order: where the time goes.
+   * ms, in step order: where the time goes. A step's time includes completing its work
+   * (on a GPU, each step is submitted and awaited on its own).
    */
-  profile(feeds: Feeds, runs = 5): { kernel: string; ms: number }[] {
-    this.run(feeds);
+  async profile(feeds: Feeds, runs = 5): Promise<{ kernel: string; ms: number }[]> {
+    await this.run(feeds);
     const times = this.steps.map(() => [] as number[]);
+    const none: readonly IOSlot[] = [];
     for (let r = 0; r < runs; r++) {
-      this.steps.forEach((step, i) => {
+      for (let i = 0; i < this.steps.length; i++) {
         const t0 = performance.now();
-        step();
+        this.steps[i]!();
+        await this.program.read(none);
         times[i]!.push(performance.now() - t0);
-      });
+      }
     }
     return this.layout.steps.map((s, i) => {
       const t = times[i]!.sort((a, b) => a - b);
@@ -131,17 +137,34 @@ export class Executor {
     });
   }
 
-  /** Runs the model on `feeds` (keyed by input name); results by output name, copies the caller owns. */
-  run(feeds: Feeds): Record<string, Tensor> {
+  /**
+   * Runs the model on `feeds` (keyed by input name); results by output name, copies the
+   * caller owns. Runs of one executor do not interleave: each waits for the one before.
+   */
+  run(feeds: Feeds): Promise<Record<string, Tensor>> {
+    const job = this.queue.then(() => this.start(feeds)).then((read) => read());
+    this.queue = job.then(() => undefined, () => undefined);
+    return job;
+  }
+
+  /**
+   * Runs the model synchronously, on a device whose memory is the host's (js, wasm): for
+   * callers that cannot await (the compiler's constant folding).
+   */
+  runSync(feeds: Feeds): Record<string, Tensor> {
+    if (!this.program.sync) throw new InputError(`the ${this.executable.module.kind} device runs asynchronously: use run`);
+    const out = this.start(feeds)();
+    if (out instanceof Promise) throw new InternalError('a synchronous device returned a pending read', undefined);
+    return out;
+  }
+
+  /** Checks and writes the feeds and calls the steps; returns the read of the outputs. */
+  private start(feeds: Feeds): () => Record<string, Tensor> | Promise<Record<string, Tensor>> {
     if (this.disposing) throw new ReleasedError('this executor was disposed; load the executable again to run it');
     const { tensors, dims } = checkFeeds(feeds, this.specs);
     if (this.executable.batch) this.bindBatch(dims[this.executable.batch.dim]);
     const exe = this.layout;
-    const arena = this.program.arena();
-    for (const slot of exe.inputs) {
-      const t = tensors[slot.name]!;
-      (viewArray(slot.dtype, arena, slot.offset, t.size) as { set(a: ArrayLike<number | bigint>): void }).set(t.data);
-    }
+    for (const slot of exe.inputs) this.program.write(slot, tensors[slot.name]!.data);
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) {
       try {
@@ -150,12 +173,14 @@ export class Executor {
         throw kernelFailure(e, exe.steps[i]!.kernel);
       }
     }
-    const out: Record<string, Tensor> = {};
-    const after = this.program.arena();
-    for (const slot of exe.outputs) {
-      const view = viewArray(slot.dtype, after, slot.offset, shapeSize(slot.shape));
-      out[slot.name] = new Tensor(slot.dtype, view.slice(), slot.shape);
-    }
-    return out;
+    const wrap = (data: readonly TypedArray[]): Record<string, Tensor> => {
+      const out: Record<string, Tensor> = {};
+      exe.outputs.forEach((slot, i) => { out[slot.name] = new Tensor(slot.dtype, data[i]!, slot.shape); });
+      return out;
+    };
+    return () => {
+      const data = this.program.read(exe.outputs);
+      return data instanceof Promise ? data.then(wrap) : wrap(data);
+    };
   }
 }

@@ -43,7 +43,7 @@ export function evaluateNode(n: Node, inputs: readonly (Tensor | null)[]): Tenso
     name: `fold_${n.op}`, inputs: [], outputs: n.outputs, outputNames: n.outputs.map((o) => o.name),
     nodes: [n], constants,
   };
-  const out = Executor.loadSync(build(sub, { target: foldTarget(n) }).executable).run({});
+  const out = Executor.loadSync(build(sub, { target: foldTarget(n) }).executable).runSync({});
   return n.outputs.map((o) => out[o.name]!);
 }
 

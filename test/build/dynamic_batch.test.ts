@@ -66,7 +66,7 @@ test('a dynamic-batch artifact keeps its batch dim: the runtime alone runs it at
   const ex = await Executor.load(exe);
   for (const n of [4, 1]) {
     const { x, z, want } = feedsAt(n);
-    assert.deepEqual([...ex.run({ x, z }).out!.data], want);
+    assert.deepEqual([...ex.runSync({ x, z }).out!.data], want);
   }
   assert.deepEqual(ex.inputs.map((i) => i.shape), [[1, 2], [1, 3]]);
 });
@@ -74,9 +74,9 @@ test('a dynamic-batch artifact keeps its batch dim: the runtime alone runs it at
 test('inputs must agree on the batch size, and it must be at least 1', async () => {
   const ex = await Executor.load(compile(separable, { target: 'js' }).executable);
   const a = feedsAt(2), b = feedsAt(3);
-  assert.throws(() => ex.run({ x: a.x, z: b.z }), (e: unknown) => e instanceof InputError && /dim 'batch' is 3 here but 2 in input 'x'/.test(e.message));
-  assert.throws(() => ex.run({ x: new Tensor('float32', [], [0, 2]), z: new Tensor('float32', [], [0, 3]) }), /dim 'batch' must be at least 1, got 0/);
-  assert.throws(() => ex.run({ x: new Tensor('float32', [1, 2, 3], [1, 3]), z: feedsAt(1).z }), /input 'x': expected shape \[batch, 2\], got \[1, 3\]/);
+  assert.throws(() => ex.runSync({ x: a.x, z: b.z }), (e: unknown) => e instanceof InputError && /dim 'batch' is 3 here but 2 in input 'x'/.test(e.message));
+  assert.throws(() => ex.runSync({ x: new Tensor('float32', [], [0, 2]), z: new Tensor('float32', [], [0, 3]) }), /dim 'batch' must be at least 1, got 0/);
+  assert.throws(() => ex.runSync({ x: new Tensor('float32', [1, 2, 3], [1, 3]), z: feedsAt(1).z }), /input 'x': expected shape \[batch, 2\], got \[1, 3\]/);
 });
 
 /** A reduction over the batch: sample n of the output depends on every sample. */

@@ -102,7 +102,7 @@ test('a kernel with an argument table runs its parallel regions on 2 threads', a
   assert.equal(exe.argTable?.bytes, 4 * 201);
   const ex = await Executor.load(exe, { threads: 2 });
   try {
-    for (let i = 0; i < 2; i++) m.check(ex.run(m.feeds(2)).y!, 2);
+    for (let i = 0; i < 2; i++) m.check(ex.runSync(m.feeds(2)).y!, 2);
   } finally {
     ex.dispose();
   }
@@ -115,7 +115,7 @@ test('a kernel with more arguments than the thread pool once carried (100 > 55) 
   assert.equal(wasmModule(exe).argTables, undefined);
   const ex = await Executor.load(exe, { threads: 2 });
   try {
-    m.check(ex.run(m.feeds(2)).y!, 2);
+    m.check(ex.runSync(m.feeds(2)).y!, 2);
   } finally {
     ex.dispose();
   }
@@ -131,7 +131,7 @@ test('a kernel with an argument table runs at every batch size of a dynamic batc
   for (const e of [exe, loaded]) {
     const ex = await Executor.load(e);
     // Offsets change with the batch size: each sample's step writes its own table.
-    for (const b of [1, 3, 2, 3]) m.check(ex.run(m.feeds(b)).y!, b);
+    for (const b of [1, 3, 2, 3]) m.check(ex.runSync(m.feeds(b)).y!, b);
   }
 });
 
@@ -140,7 +140,7 @@ test('a JS kernel with more than MAX_JS_PARAMS arguments takes one array and sur
   const exe = deserializeExecutable(serializeExecutable(compile(m.model, { target: 'js' }).executable));
   assert.deepEqual(isJsModule(exe.module) && exe.module.arrayArgs, [exe.steps[0]!.kernel]);
   const ex = await Executor.load(exe);
-  m.check(ex.run(m.feeds(1)).y!, 1);
+  m.check(ex.runSync(m.feeds(1)).y!, 1);
 });
 
 test('a wasm kernel past the engine limit of locals is refused with a LimitError naming the kernel', () => {

@@ -36,7 +36,7 @@ try {
   for (const threads of [1, 2]) {
     const before = workers;
     const ex = await Executor.load(exe, { threads });
-    const out = ex.run({ [c.input]: new Tensor('float32', x, c.shape) });
+    const out = await ex.run({ [c.input]: new Tensor('float32', x, c.shape) });
     runs.push({ threads, workers: workers - before, output: Array.from(out[c.output].data) });
     ex.dispose();
   }

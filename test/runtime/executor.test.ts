@@ -40,7 +40,7 @@ for (const target of ['js', 'wasm'] as const) {
   test(`artifact round trip on ${target}`, async () => {
     const exe = compile(model, { target }).executable;
     const loaded = await Executor.load(deserializeExecutable(serializeExecutable(exe)));
-    assert.deepEqual([...loaded.run({ x }).out!.data], expectOut);
+    assert.deepEqual([...loaded.runSync({ x }).out!.data], expectOut);
   });
 }
 
@@ -112,7 +112,7 @@ test('artifacts keep the wasm module\'s thread regions and flags', () => {
 
 test('wasm executables also load synchronously (one thread), as constant folding uses them', () => {
   const ex = Executor.loadSync(compile(model, { target: 'wasm', fma: false }).executable);
-  const r = ex.run({ x });
+  const r = ex.runSync({ x });
   assert.deepEqual([...r.out!.data], expectOut);
   assert.deepEqual([...r.y!.data], expectY);
 });
@@ -128,4 +128,22 @@ test('a threaded executable where SharedArrayBuffer is unavailable fails with wh
     g.SharedArrayBuffer = saved;
   }
   assert.equal(typeof SharedArrayBuffer, 'function');
+});
+
+test('runs are asynchronous and queued: started together they complete in order, each with its own feeds', async () => {
+  const ex = await Executor.load(compile(model, { target: 'wasm', fma: false }).executable);
+  const xs = [1, 2, 3].map((k) => new Tensor('float32', [1, 2, 3, -4, -5, 6].map((v) => v * k), [2, 3]));
+  const order: number[] = [];
+  const outs = await Promise.all(xs.map((t, i) => ex.run({ x: t }).then((r) => { order.push(i); return r; })));
+  assert.deepEqual(order, [0, 1, 2]);
+  outs.forEach((r, i) => assert.deepEqual([...r.y!.data], [...ex.runSync({ x: xs[i]! }).y!.data]));
+  // A bad feed rejects its own run and leaves the queue running.
+  const bad = ex.run({ x: new Tensor('float32', [1], [1]) });
+  const good = ex.run({ x });
+  await assert.rejects(bad, (e: unknown) => e instanceof InputError && /input 'x': expected shape \[2, 3\], got \[1\]/.test((e as Error).message));
+  assert.deepEqual([...(await good).out!.data], expectOut);
+  // The per-kernel profile awaits each step's work.
+  const prof = await ex.profile({ x }, 2);
+  assert.deepEqual(prof.map((p) => p.kernel), ex.executable.steps.map((s) => s.kernel));
+  assert.ok(prof.every((p) => p.ms >= 0));
 });

@@ -213,13 +213,14 @@ test('a session specializing on shapes names symbolic dims and checks them acros
   assert.deepEqual([...r.s!.data], [3, 12]);
 });
 
-test('Executor.run checks feeds like the session does (an executable loaded without the compiler)', async () => {
+test('Executor.run and runSync check feeds like the session does (an executable loaded without the compiler)', async () => {
   const ex = await Executor.load(compile(batched, { target: 'wasm' }).executable);
   assert.deepEqual(ex.inputSpecs.map((s) => s.dims), [['batch', 2], ['batch', 3]]);
-  throwsWith(() => ex.run({ x: f32([1, 2]) }), /^input 'z' is missing in 'feeds'; the model's inputs are: x: float32\[batch, 2\], z: float32\[batch, 3\]$/);
-  throwsWith(() => ex.run({ x: f32([1, 2]), z: new Tensor('int32', [1, 2, 3], [1, 3]) }), /^input 'z': expected dtype float32, got int32/);
-  throwsWith(() => (ex.run as (f: unknown) => unknown)('x'), /^'feeds' must be an object .* got the string "x"/);
-  assert.deepEqual([...ex.run({ x: f32([1, 2]), z: f32([1, 3]) }).out!.data], [0, 2, 3]);
+  throwsWith(() => ex.runSync({ x: f32([1, 2]) }), /^input 'z' is missing in 'feeds'; the model's inputs are: x: float32\[batch, 2\], z: float32\[batch, 3\]$/);
+  throwsWith(() => ex.runSync({ x: f32([1, 2]), z: new Tensor('int32', [1, 2, 3], [1, 3]) }), /^input 'z': expected dtype float32, got int32/);
+  throwsWith(() => (ex.runSync as (f: unknown) => unknown)('x'), /^'feeds' must be an object .* got the string "x"/);
+  await rejectsWith((ex.run as (f: unknown) => Promise<unknown>)('x'), /^'feeds' must be an object .* got the string "x"/);
+  assert.deepEqual([...ex.runSync({ x: f32([1, 2]), z: f32([1, 3]) }).out!.data], [0, 2, 3]);
 });
 
 test('the Tensor constructor refuses data that does not match its type and dims', () => {

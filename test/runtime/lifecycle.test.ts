@@ -73,12 +73,12 @@ test('a specializing session: run after release is a ReleasedError, queued and c
 
 test('Executor: run after dispose is a ReleasedError; dispose twice is fine', async () => {
   const ex = await Executor.load(compile(MLP, { target: 'wasm' }).executable);
-  assert.equal(ex.run(feeds).logits!.dims[1], 10);
+  assert.equal(ex.runSync(feeds).logits!.dims[1], 10);
   const p = ex.dispose();
   assert.equal(ex.disposed, true);
   assert.equal(ex.dispose(), p);
   await p;
-  assert.throws(() => ex.run(feeds), (e: unknown) => e instanceof ReleasedError && /this executor was disposed/.test(e.message));
+  assert.throws(() => ex.runSync(feeds), (e: unknown) => e instanceof ReleasedError && /this executor was disposed/.test(e.message));
 });
 
 test('every worker thread of a threaded session exits on release (counted by their exit events)', HANG_GUARD, async () => {
@@ -117,19 +117,19 @@ test('a worker that died between runs: the next run is a DeviceError naming it, 
 
 test('a worker killed just before a run (its exit not yet seen): the run ends, by a result or a DeviceError, never a hang', HANG_GUARD, async () => {
   const exe = compile(MLP, { target: 'wasm', threads: 2 }).executable;
-  const want = [...(await Executor.load(exe, { threads: 1 })).run(feeds).logits!.data];
+  const want = [...(await (await Executor.load(exe, { threads: 1 })).run(feeds)).logits!.data];
   const { value: ex, workers } = await workersOf(() => Executor.load(exe, { threads: 2, stallTimeoutMs: 300 }));
   assert.equal(workers.length, 1);
   const exited = workers[0]!.terminate();
   // Synchronously, in the same turn: the pool has not seen the exit event.
   try {
-    assert.deepEqual([...ex.run(feeds).logits!.data], want, 'if the worker did its share before it died, the result is right');
+    assert.deepEqual([...ex.runSync(feeds).logits!.data], want, 'if the worker did its share before it died, the result is right');
   } catch (e) {
     assert.ok(e instanceof DeviceError, String(e));
     assert.match(e.message, /^worker thread 1 of 2 made no progress on kernel region '[^']+' for \d+ ms.*: taken as lost; the session's thread pool cannot run again: create a new session$/);
   }
   await exited;
-  assert.throws(() => ex.run(feeds), (e: unknown) => e instanceof DeviceError && /worker thread 1 of 2 exited/.test(e.message));
+  assert.throws(() => ex.runSync(feeds), (e: unknown) => e instanceof DeviceError && /worker thread 1 of 2 exited/.test(e.message));
   await ex.dispose();
 });
 
@@ -200,7 +200,7 @@ test('a kernel trap on a threaded executor fails the run with the trap, and the 
   try {
     // An out-of-bounds access is a bug in a kernel, never the data's fault: an InternalError naming the kernel, the trap its cause.
     for (let i = 0; i < 2; i++) {
-      assert.throws(() => ex.run(feeds), (e: unknown) => e instanceof InternalError && /while running kernel 'k0_Gemm_Relu': memory access out of bounds/.test(e.message)
+      assert.throws(() => ex.runSync(feeds), (e: unknown) => e instanceof InternalError && /while running kernel 'k0_Gemm_Relu': memory access out of bounds/.test(e.message)
         && e.cause instanceof WebAssembly.RuntimeError);
     }
   } finally {

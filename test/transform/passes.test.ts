@@ -23,7 +23,7 @@ import '../../src/ops/index.js';
 const f32 = (shape: number[]) => ({ dtype: 'float32' as const, shape });
 
 function run(g: Graph, feeds: Record<string, Tensor>): Record<string, Tensor> {
-  return Executor.loadSync(build(g, { target: 'js' }).executable).run(feeds);
+  return Executor.loadSync(build(g, { target: 'js' }).executable).runSync(feeds);
 }
 
 async function runOn(g: Graph, feeds: Record<string, Tensor>, target: 'js' | 'wasm'): Promise<Record<string, Tensor>> {

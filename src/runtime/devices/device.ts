@@ -3,19 +3,41 @@
  * arena. Devices register themselves by module kind at import (runtime/devices/index.ts
  * imports them all); a new target adds its own file here and one import line there.
  */
-import type { Executable } from '../executable.js';
+import { type TypedArray, viewArray } from '../dtype.js';
+import type { Executable, TensorSlot } from '../executable.js';
+import { shapeSize } from '../tensor.js';
 
+/**
+ * An executable loaded on a device. A run writes the feeds into their slots, calls the
+ * bound steps in order and reads the outputs; on a host device (js, wasm) each step runs
+ * its kernel, on a GPU it records a dispatch that `read` submits before reading back.
+ */
 export interface LoadedProgram {
-  /** The arena's current backing buffer (replaced when the arena grows). */
-  arena(): ArrayBuffer;
+  /** Whether writes, steps and reads complete synchronously (host memory): Executor.runSync needs it. */
+  readonly sync: boolean;
   /**
    * Step closures, in order, for a layout of the loaded module: the executable itself,
    * or its layout at one batch size (runtime/batch.ts). Grows the arena to the
    * layout's size first (the constants stay in place).
    */
   bind(layout: Executable): (() => void)[];
+  /** Copies a feed's elements into its slot. */
+  write(slot: TensorSlot, data: TypedArray): void;
+  /** Completes the work of the steps called so far and copies the slots' elements out (arrays the caller owns). */
+  read(slots: readonly TensorSlot[]): TypedArray[] | Promise<TypedArray[]>;
   /** Releases threads and other resources; resolves once worker threads have exited. */
   dispose?(): void | Promise<void>;
+}
+
+/** write/read for a device whose arena is host memory (`arena()`: its current buffer; growing replaces it). */
+export function hostIO(arena: () => ArrayBufferLike): Pick<LoadedProgram, 'sync' | 'write' | 'read'> {
+  return {
+    sync: true,
+    write: (slot, data) => {
+      (viewArray(slot.dtype, arena(), slot.offset, data.length) as { set(a: ArrayLike<number | bigint>): void }).set(data as ArrayLike<number | bigint>);
+    },
+    read: (slots) => slots.map((s) => viewArray(s.dtype, arena(), s.offset, shapeSize(s.shape)).slice()),
+  };
 }
 
 export interface DeviceOptions {

@@ -3,7 +3,7 @@ import { viewArray } from '../dtype.js';
 import { LimitError } from '../error.js';
 import type { Executable, KernelModule } from '../executable.js';
 import { int64Intrinsics, mathIntrinsics } from '../math.js';
-import { type LoadedProgram, registerDevice } from './device.js';
+import { type LoadedProgram, hostIO, registerDevice } from './device.js';
 import { shapeSize } from '../tensor.js';
 
 /** The js target's kernel module: the body of a JavaScript function returning the kernels. */
@@ -45,7 +45,7 @@ export function loadJsProgram(exe: Executable): LoadedProgram {
       return () => fn(...views);
     });
   };
-  return { arena: () => arena, bind };
+  return { ...hostIO(() => arena), bind };
 }
 
 registerDevice({ kind: 'js', load: async (exe) => loadJsProgram(exe), loadSync: loadJsProgram });

@@ -10,7 +10,7 @@
 import { DeviceError, LimitError } from '../error.js';
 import type { Executable, KernelModule } from '../executable.js';
 import { halfIntrinsics, mathIntrinsics } from '../math.js';
-import { type DeviceOptions, type LoadedProgram, registerDevice } from './device.js';
+import { type DeviceOptions, type LoadedProgram, hostIO, registerDevice } from './device.js';
 import type { ThreadPool } from './thread_pool.js';
 
 /** The wasm target's kernel module: one WebAssembly module over an imported memory. */
@@ -177,7 +177,7 @@ function program(exe: Executable, memory: WebAssembly.Memory, instance: WebAssem
       }
     };
   };
-  return { arena: () => memory.buffer as ArrayBuffer, bind, dispose: () => pool?.dispose() };
+  return { ...hostIO(() => memory.buffer), bind, dispose: () => pool?.dispose() };
 }
 
 registerDevice({ kind: 'wasm', load: loadWasmProgram, loadSync: loadWasmProgramSync });
