@@ -1,7 +1,8 @@
 /**
  * The build: graph IR → kernels → generated code → memory plan → Executable.
  */
-import { dtypeBytes } from '../runtime/dtype.js';
+import { WordRangeError, toWords } from '../runtime/word_storage.js';
+import { LimitError } from '../runtime/error.js';
 import { shapeSize, type Tensor } from '../runtime/tensor.js';
 import type { Executable, IOSlot, Step, TensorSlot } from '../runtime/executable.js';
 import { type Target, parseTarget } from '../target/index.js';
@@ -32,6 +33,17 @@ function shapeOf(v: Value, batchDim: string | undefined): number[] {
     if (d === batchDim) return 1;
     throw new NodeError(undefined, 'graph', `value %${v.name} has symbolic shape [${v.type.shape.join(', ')}]`);
   });
+}
+
+/** A constant in word storage (runtime/word_storage.ts); a value it cannot hold is refused, naming the constant. */
+function wordBytes(v: Value, t: Tensor): Uint8Array {
+  try {
+    const w = toWords(t.type, t.data);
+    return new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+  } catch (e) {
+    if (!(e instanceof WordRangeError)) throw e;
+    throw new LimitError(`constant %${v.name}: ${e.message}; this target computes 64-bit integers in 32 bits`);
+  }
 }
 
 export function build(graph: Graph, opts: BuildOptions): BuildResult {
@@ -76,15 +88,16 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     const usedRoots = new Set<Value>();
     for (const k of kernels) for (const v of [...k.inputs, ...k.outputs]) usedRoots.add(root(v));
     for (const v of graph.outputs) usedRoots.add(root(v));
-    const constData: { off: number; t: Tensor }[] = [];
+    const constData: { off: number; bytes: Uint8Array }[] = [];
     for (const [v, t] of graph.constants) {
       if (!usedRoots.has(v)) continue;
+      const bytes = target.wordStorage ? wordBytes(v, t) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
       constOffset.set(v, constBytes);
-      constData.push({ off: constBytes, t });
-      constBytes = alignUp(constBytes + t.data.byteLength, align);
+      constData.push({ off: constBytes, bytes });
+      constBytes = alignUp(constBytes + bytes.byteLength, align);
     }
     const constants = new Uint8Array(constBytes);
-    for (const { off, t } of constData) constants.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), off);
+    for (const { off, bytes } of constData) constants.set(bytes, off);
 
     // Activations: lifetimes over kernel steps, then greedy packing.
     const start = new Map<Value, number>();
@@ -107,7 +120,7 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     const roots = [...start.keys()];
     const lifetimes = roots.map((v, id) => {
       ids.set(v, id);
-      return { id, bytes: shapeSize(shapeOf(v, batchDim)) * dtypeBytes(v.type.dtype), start: start.get(v)!, end: end.get(v)! };
+      return { id, bytes: shapeSize(shapeOf(v, batchDim)) * target.storageBytes(v.type.dtype), start: start.get(v)!, end: end.get(v)! };
     });
     const plan = planMemory(lifetimes.filter((l) => !batched(roots[l.id]!)), align);
     const samplePlan = planMemory(lifetimes.filter((l) => batched(roots[l.id]!)), align);
@@ -138,6 +151,7 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
       arenaBytes: fixedEnd + samplePlan.peakBytes,
       constants, activationBytes: plan.peakBytes, workspaceOffset, workspaceBytes, threads: generated.threads,
       inputs: graph.inputs.map((v) => io(v, v.name)), outputs: graph.outputs.map((v, i) => io(v, graph.outputNames[i]!)), steps,
+      ...(target.wordStorage ? { wordStorage: true } : {}),
       ...(batchDim ? { batch: { dim: batchDim, base: fixedEnd, sampleBytes: samplePlan.peakBytes } } : {}),
       ...(tableBytes > 0 ? { argTable: { offset: tableOffset, bytes: tableBytes } } : {}),
     };

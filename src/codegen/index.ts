@@ -9,6 +9,7 @@ import { type Codegen, type GeneratedModule, codegenFor, codegenKinds } from './
 import { CodegenError } from './error.js';
 import './js/codegen.js';
 import './wasm/codegen.js';
+import './wgsl/codegen.js';
 
 export type { Codegen, GeneratedModule } from './registry.js';
 export { codegenKinds } from './registry.js';

@@ -9,7 +9,8 @@ import { dtypeBytes } from './dtype.js';
 import type { Executable, IOSlot, Step, TensorSlot } from './executable.js';
 import { shapeSize } from './tensor.js';
 
-const slotBytes = (s: TensorSlot): number => shapeSize(s.shape) * dtypeBytes(s.dtype);
+/** Bytes of a slot's elements in the executable's storage (one word each in word storage). */
+const slotBytes = (exe: Executable, s: TensorSlot): number => shapeSize(s.shape) * (exe.wordStorage ? 4 : dtypeBytes(s.dtype));
 
 /** Bytes of the arena at batch size `n` (16-byte aligned). */
 export function arenaBytesAt(exe: Executable, n: number): number {
@@ -21,7 +22,7 @@ export function layoutAtBatch(exe: Executable, n: number): Executable {
   if (!b) return exe;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`batch size must be a positive integer, got ${n}`);
   const sample = (s: TensorSlot, i: number): TensorSlot =>
-    (s.batched ? { dtype: s.dtype, shape: s.shape, offset: b.base + n * s.offset + i * slotBytes(s) } : s);
+    (s.batched ? { dtype: s.dtype, shape: s.shape, offset: b.base + n * s.offset + i * slotBytes(exe, s) } : s);
   const whole = (s: IOSlot): IOSlot => {
     if (!s.batched) return s;
     return { name: s.name, dtype: s.dtype, shape: [n, ...s.shape.slice(1)], offset: b.base + n * s.offset };

@@ -73,6 +73,8 @@ export interface Executable {
   readonly inputs: readonly IOSlot[];
   readonly outputs: readonly IOSlot[];
   readonly steps: readonly Step[];
+  /** Every element takes one 32-bit word of the arena (runtime/word_storage.ts; GPU targets), not its own size. */
+  readonly wordStorage?: boolean;
   /** Present when the leading dim of the batched slots is chosen at run time. */
   readonly batch?: DynamicBatch;
   /**

@@ -1,6 +1,7 @@
 /** The target kinds (each registers itself at import) and the target API. */
 import './wasm.js';
 import './js.js';
+import './webgpu.js';
 
 export * from './target.js';
 export { relaxedSimdSupported } from './wasm.js';

@@ -56,8 +56,6 @@ export interface GpuLimits {
   readonly maxWorkgroupsPerDimension: number;
   /** Bytes of a workgroup's shared memory. */
   readonly maxWorkgroupStorageBytes: number;
-  /** Storage buffers one kernel may bind. */
-  readonly maxStorageBuffers: number;
 }
 
 /** The facts a target kind derives from its resolved options. */
@@ -78,6 +76,11 @@ export interface TargetFacts {
   readonly bufferAlignment: number;
   /** Element types kernels can load and store natively (others are legalized or refused). */
   readonly storageDtypes: ReadonlySet<DType>;
+  /**
+   * Every element is stored as one 32-bit word (runtime/word_storage.ts), as GPU storage
+   * buffers hold them; otherwise elements take their own size.
+   */
+  readonly wordStorage?: boolean;
   readonly layouts: LayoutPreferences;
   /** GPU targets: the device limits kernels are checked against (tir/transform/verify_gpu.ts). */
   readonly gpu?: GpuLimits;
@@ -90,6 +93,8 @@ export interface Target extends TargetFacts {
   readonly options: Readonly<Record<string, OptionValue>>;
   /** Lanes of one vector register for elements of `dtype` (1 where the target has no vectors). */
   vectorLanes(dtype: DType): number;
+  /** Bytes one element of `dtype` takes in this target's memory. */
+  storageBytes(dtype: DType): number;
   /** The canonical string: the kind and every option, in declaration order (a stable key). */
   toString(): string;
 }
@@ -188,6 +193,7 @@ export function parseTarget(spec: string | Target, overrides: Readonly<Record<st
   return {
     kind: kind.name, keys: kind.keys, options, ...facts,
     vectorLanes: (dtype: DType) => (facts.vectorBytes > 0 ? Math.max(1, Math.floor(facts.vectorBytes / dtypeBytes(dtype))) : 1),
+    storageBytes: (dtype: DType) => (facts.wordStorage ? 4 : dtypeBytes(dtype)),
     toString: () => text,
   };
 }

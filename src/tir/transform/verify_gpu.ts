@@ -1,8 +1,9 @@
 /**
  * VerifyGpu: checks a scheduled kernel against what a GPU can run (TVM's VerifyGPUCode):
- * - it binds some loop to a thread axis, each axis with one extent throughout (the
- *   workgroup's size and the grid are one per dispatch), within the device's limits
- *   (invocations per workgroup, size per axis, workgroups per dimension);
+ * - each thread axis it binds has one extent throughout (the workgroup's size and the
+ *   grid are one per dispatch), within the device's limits (invocations per workgroup,
+ *   size per axis, workgroups per dimension); a kernel that binds none runs as one
+ *   invocation;
  * - every store to global or shared memory runs under a loop of each bound axis (a store
  *   outside them would run on every invocation of the workgroup, or in every workgroup);
  * - shared buffers are allocated at workgroup level (outside threadIdx loops) and fit the
@@ -77,7 +78,6 @@ export function verifyGpu(f: PrimFunc, target: Target): GpuLaunch {
   };
   const pendingStores: { buffer: Buffer; axes: Set<ThreadAxis> }[] = [];
   walk(f.body, []);
-  if (extents.size === 0) fail('no loop is bound to a GPU thread axis (bind loops to blockIdx and threadIdx)');
   for (const st of pendingStores) {
     const missing = [...extents.keys()].filter((a) => !st.axes.has(a));
     if (missing.length > 0) fail(`a store to ${st.buffer.name} is outside the loops bound to ${missing.join(', ')}; it would run once per ${missing.some((a) => a.startsWith('threadIdx')) ? 'invocation of the workgroup' : 'workgroup'}`);
@@ -93,7 +93,6 @@ export function verifyGpu(f: PrimFunc, target: Target): GpuLaunch {
     if (e > max) fail(`${a} has extent ${e}; the device allows ${max}`);
   }
   if (sharedBytes > lim.maxWorkgroupStorageBytes) fail(`its shared buffers take ${sharedBytes} bytes; the device's workgroup storage is ${lim.maxWorkgroupStorageBytes} bytes`);
-  if (f.params.length > lim.maxStorageBuffers) fail(`it takes ${f.params.length} buffers; the device binds at most ${lim.maxStorageBuffers} per kernel`);
   return { grid, workgroup, sharedBytes };
 }
 
