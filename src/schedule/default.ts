@@ -12,5 +12,5 @@ import { ScheduleError } from './state.js';
 export function defaultSchedule(func: PrimFunc, target: Target): Schedule {
   if (target.keys.includes('cpu')) return cpuSchedule(func, target);
   if (target.keys.includes('gpu')) return gpuSchedule(func, target);
-  throw new ScheduleError('default schedule', func.name, `no default schedule rules for target '${target.kind}' (keys: ${target.keys.join(', ')})`);
+  throw new ScheduleError('default schedule', func.name, `no default schedule rules for target '${target.kind}' (keys: ${target.keys.join(', ') || 'none'})`);
 }

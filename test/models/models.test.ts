@@ -11,8 +11,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkCase } from '../../src/check.js';
 import { codegenKinds } from '../../src/codegen/index.js';
+import { webgpuSkip } from '../helpers/gpu.js';
 
 const TARGETS = codegenKinds();
+const gpuSkip = await webgpuSkip();
+const skipFor = (target: string): string | false => (target === 'webgpu' ? gpuSkip : false);
 
 const TOL = { rtol: 1e-3, atol: 1e-4 };
 /** Bundled: the default model directory, and small exported models (scripts/export_models.py). */
@@ -28,7 +31,7 @@ const EXTENDED = ['resnet18', 'bert_encoder_4l_256h'];
 
 for (const dir of BUNDLED) {
   for (const target of TARGETS) {
-    test(`${dir} on ${target} matches the reference`, async () => {
+    test(`${dir} on ${target} matches the reference`, { skip: skipFor(target) }, async () => {
       const r = await checkCase(dir, { target }, TOL);
       assert.equal(r.status, 'pass', r.reason);
       // Every bundled model runs all its data sets from one compilation (the dynamic batch too).
@@ -40,7 +43,7 @@ for (const dir of BUNDLED) {
 for (const name of EXTENDED) {
   const dir = join(SHARED_DIR, name);
   for (const target of TARGETS) {
-    const skip = existsSync(dir) ? false : `extended tier: ${dir} is absent (needs ../shared beside the repo)`;
+    const skip = existsSync(dir) ? skipFor(target) : `extended tier: ${dir} is absent (needs ../shared beside the repo)`;
     test(`${name} on ${target} matches the reference (extended)`, { skip }, async () => {
       const r = await checkCase(dir, { target }, TOL);
       assert.equal(r.status, 'pass', r.reason);

@@ -42,6 +42,22 @@ const memType = (t: DType): Exclude<WType, 'bool'> => {
   return w === 'bool' ? 'u32' : w;
 };
 
+/**
+ * Whether an integer expression is never negative: loop variables (from 0), non-negative
+ * constants, and sums, products, minima, maxima, floor divisions and remainders of such.
+ */
+function nonNegative(e: Expr): boolean {
+  switch (e.kind) {
+    case 'int': return e.value >= 0;
+    case 'var': return true;
+    case 'binary':
+      if (e.op === 'add' || e.op === 'mul' || e.op === 'min' || e.op === 'max') return nonNegative(e.a) && nonNegative(e.b);
+      if (e.op === 'floordiv' || e.op === 'floormod') return nonNegative(e.a) && e.b.kind === 'int' && e.b.value > 0;
+      return false;
+    default: return false;
+  }
+}
+
 /** Helper functions a shader may call (emitted when used). */
 const HELPERS: Record<string, string> = {
   nan: 'var<private> T_NAN_BITS: u32 = 0x7fc00000u;\nfn t_nan() -> f32 { return bitcast<f32>(T_NAN_BITS); }',
@@ -78,19 +94,67 @@ const HELPERS: Record<string, string> = {
   let y = 1.0f - (((((1.061405429f * t - 1.453152027f) * t) + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t * exp(-a * a);
   return select(-y, y, x >= 0.0f);
 }`,
+  // Cody-Waite reduction by pi/2 and Cephes' minimax polynomials: about 1 ulp up to |x| ~ 1e5
+  // (WGSL only promises an absolute error of 2^-11 for sin and cos, on [-pi, pi]).
+  trig: `fn t_sincos(x: f32) -> vec2<f32> {
+  let q = round(x * 0.63661977236758134f);
+  let r = (x - q * 1.5707963705062866f) - q * -4.37113900018624283e-8f;
+  let z = r * r;
+  let s = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+  let c = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+  let k = i32(q) & 3i;
+  if (k == 0i) { return vec2<f32>(s, c); }
+  if (k == 1i) { return vec2<f32>(c, -s); }
+  if (k == 2i) { return vec2<f32>(-s, -c); }
+  return vec2<f32>(-c, s);
+}`,
   f16: 'fn t_round_f16(x: f32) -> f32 {\n  if (abs(x) >= 65520.0f) { return select(-t_inf(), t_inf(), x > 0.0f); }\n  return unpack2x16float(pack2x16float(vec2<f32>(x, 0.0f))).x;\n}',
   bf16: 'fn t_round_bf16(x: f32) -> f32 {\n  let b = bitcast<u32>(x);\n  if ((b & 0x7f800000u) == 0x7f800000u) { return x; }\n  return bitcast<f32>((b + 0x7fffu + ((b >> 16u) & 1u)) & 0xffff0000u);\n}',
 };
 const HELPER_DEPS: Record<string, string[]> = { pow: ['nan'], f16: ['inf'] };
 
 const CALLS: Partial<Record<string, string>> = {
-  exp: 'exp', log: 'log', sqrt: 'sqrt', abs: 'abs', floor: 'floor', ceil: 'ceil', round: 'round', sin: 'sin', cos: 'cos',
-  tan: 'tan', asin: 'asin', acos: 'acos', atan: 'atan', sinh: 'sinh', cosh: 'cosh', asinh: 'asinh', acosh: 'acosh', atanh: 'atanh',
+  exp: 'exp', log: 'log', sqrt: 'sqrt', abs: 'abs', floor: 'floor', ceil: 'ceil', round: 'round', asin: 'asin', acos: 'acos', atan: 'atan', sinh: 'sinh', cosh: 'cosh', asinh: 'asinh', acosh: 'acosh', atanh: 'atanh',
   sign: 'sign', trunc: 'trunc',
 };
 
+/**
+ * A scope of the shader: its `let`s first (expressions hoisted to the innermost scope that
+ * defines their variables), then its statements and nested scopes.
+ */
+interface Scope {
+  readonly parent: Scope | undefined;
+  /** Loop variables this scope defines (its header). */
+  readonly vars: ReadonlySet<number>;
+  readonly lets: string[];
+  readonly body: (string | { open: string; scope: Scope; close: string })[];
+  /** Hoisted expressions by code: the let holding each. */
+  readonly cache: Map<string, string>;
+}
+
+const newScope = (parent: Scope | undefined, vars: readonly number[] = []): Scope => ({ parent, vars: new Set(vars), lets: [], body: [], cache: new Map() });
+
+function render(scope: Scope, indent: string, out: string[]): void {
+  for (const l of scope.lets) out.push(indent + l);
+  for (const b of scope.body) {
+    if (typeof b === 'string') {
+      out.push(indent + b);
+    } else {
+      out.push(indent + b.open);
+      render(b.scope, `${indent}  `, out);
+      out.push(indent + b.close);
+    }
+  }
+}
+
 class DispatchEmitter {
-  private readonly lines: string[] = [];
+  private readonly root: Scope = newScope(undefined);
+  private current: Scope = this.root;
+  /** The current statement's expressions that read memory (valid only within it: a store may follow). */
+  private statementCache = new Map<string, string>();
+  private statementMemo = new Map<Expr, string>();
+  private readonly freeVars = new Map<Expr, { vars: Set<number>; loads: boolean }>();
+  private lets = 0;
   private readonly helpers = new Set<string>();
   private readonly workgroupVars: string[] = [];
 
@@ -121,7 +185,7 @@ class DispatchEmitter {
     if (p !== undefined) return this.arg(p);
     const w = this.scratchWords.get(b.id);
     if (w === undefined) this.fail(`buffer ${b.name} is neither a parameter nor allocated`);
-    return `(${this.arg(this.argCount - 1)} + ${w}u)`;
+    return w === 0 ? this.arg(this.argCount - 1) : `(${this.arg(this.argCount - 1)} + ${w}u)`;
   }
 
   private name(b: Buffer): string {
@@ -179,14 +243,92 @@ class DispatchEmitter {
     }
   }
 
+  /** The variables an expression uses and whether it reads memory (memoized per node). */
+  private uses(e: Expr): { vars: Set<number>; loads: boolean } {
+    let u = this.freeVars.get(e);
+    if (u) return u;
+    const vars = new Set<number>();
+    let loads = false;
+    const kids: Expr[] = [];
+    switch (e.kind) {
+      case 'var': vars.add(e.id); break;
+      case 'binary': case 'compare': case 'and': case 'or': kids.push(e.a, e.b); break;
+      case 'not': kids.push(e.a); break;
+      case 'select': kids.push(e.cond, e.t, e.f); break;
+      case 'cast': kids.push(e.value); break;
+      case 'call': kids.push(...e.args); break;
+      case 'load': loads = true; kids.push(...e.indices); break;
+      default: break;
+    }
+    for (const k of kids) {
+      const c = this.uses(k);
+      c.vars.forEach((v) => vars.add(v));
+      loads ||= c.loads;
+    }
+    u = { vars, loads };
+    this.freeVars.set(e, u);
+    return u;
+  }
+
+  /** The innermost scope (from the current one out) that defines one of `vars`; the root if none. */
+  private scopeFor(vars: ReadonlySet<number>): Scope {
+    for (let s: Scope | undefined = this.current; s; s = s.parent) {
+      if ([...s.vars].some((v) => vars.has(v))) return s;
+    }
+    return this.root;
+  }
+
+  /**
+   * The WGSL for `e`, its subexpressions bound once each by `let`: one that reads no
+   * memory in the innermost scope defining its variables (out of loops it does not depend
+   * on, shared by every statement there), one that reads memory just before the current
+   * statement. Shaders thus carry no repeated index arithmetic, which some WGSL compilers
+   * (SwiftShader's) take a very long time over.
+   */
   expr(e: Expr): string {
+    if (e.kind === 'var' || e.kind === 'int' || e.kind === 'float') return this.build(e);
+    const memo = this.statementMemo.get(e);
+    if (memo) return memo;
+    const code = this.build(e);
+    // A conversion to the same WGSL type is its operand: no let of its own.
+    if (/^t\d+$/.test(code)) return code;
+    const { vars, loads } = this.uses(e);
+    const scope = loads ? this.current : this.scopeFor(vars);
+    const cache = loads ? this.statementCache : scope.cache;
+    let name = cache.get(code);
+    if (!name) {
+      name = `t${this.lets++}`;
+      (loads ? scope.body : scope.lets).push(`let ${name} = ${code};`);
+      cache.set(code, name);
+    }
+    this.statementMemo.set(e, name);
+    return name;
+  }
+
+  /** Starts a statement: expressions that read memory are not reused across statements. */
+  private statement(): void {
+    this.statementCache = new Map();
+    this.statementMemo = new Map();
+  }
+
+  private build(e: Expr): string {
     switch (e.kind) {
       case 'int': case 'float': return this.literal(e.value, e.dtype);
       case 'var': return `v${e.id}`;
-      case 'binary': return this.binary(e.op, e.dtype, this.expr(e.a), this.expr(e.b));
+      case 'binary': {
+        const natural = (e.op === 'floordiv' || e.op === 'floormod') && e.b.kind === 'int' && e.b.value > 0 && nonNegative(e.a);
+        return this.binary(e.op, e.dtype, this.expr(e.a), this.expr(e.b), natural);
+      }
       case 'compare': {
         const sym = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' }[e.op];
-        return `(${this.expr(e.a)} ${sym} ${this.expr(e.b)})`;
+        const a = this.expr(e.a);
+        const b = this.expr(e.b);
+        // x != x is how IsNaN is written; WGSL lets compilers assume no NaN (and fold it to
+        // false), so the test reads the bits.
+        if (a === b && wtype(e.a.dtype) === 'f32' && (e.op === 'ne' || e.op === 'eq')) {
+          return `((bitcast<u32>(${a}) & 0x7fffffffu) ${e.op === 'ne' ? '>' : '<='} 0x7f800000u)`;
+        }
+        return `(${a} ${sym} ${b})`;
       }
       case 'and': return `(${this.expr(e.a)} && ${this.expr(e.b)})`;
       case 'or': return `(${this.expr(e.a)} || ${this.expr(e.b)})`;
@@ -218,6 +360,7 @@ class DispatchEmitter {
     this.fail(`expression ${(e as Expr).kind}`);
   }
 
+
   private call(fn: string, dtype: DType, args: readonly Expr[]): string {
     const a = args.map((x) => this.expr(x));
     const x = a[0]!;
@@ -229,6 +372,9 @@ class DispatchEmitter {
       // Clamped: some implementations overflow exp inside tanh for large |x| (tanh(10) is 1 in f32).
       case 'tanh': return `tanh(clamp(${x}, -10.0f, 10.0f))`;
       case 'erf': this.use('erf'); return `t_erf(${x})`;
+      case 'sin': this.use('trig'); return `t_sincos(${x}).x`;
+      case 'cos': this.use('trig'); return `t_sincos(${x}).y`;
+      case 'tan': { this.use('trig'); return `(t_sincos(${x}).x / t_sincos(${x}).y)`; }
       case 'isnan': return `((bitcast<u32>(${x}) & 0x7fffffffu) > 0x7f800000u)`;
       case 'isinf': return `((bitcast<u32>(${x}) & 0x7fffffffu) == 0x7f800000u)`;
       case 'abs': return argType === 'u32' ? x : `abs(${x})`;
@@ -246,7 +392,11 @@ class DispatchEmitter {
     }
   }
 
-  private binary(op: string, dtype: DType, a: string, b: string): string {
+  /**
+   * `natural`: the dividend is never negative and the divisor a positive constant (index
+   * arithmetic over loop variables), where WGSL's truncating / and % are floor division.
+   */
+  private binary(op: string, dtype: DType, a: string, b: string, natural = false): string {
     const w = wtype(dtype);
     switch (op) {
       case 'add': return `(${a} + ${b})`;
@@ -257,12 +407,12 @@ class DispatchEmitter {
       case 'max': return `max(${a}, ${b})`;
       case 'floordiv':
         if (w === 'f32') return `floor(${a} / ${b})`;
-        if (w === 'u32') return `(${a} / ${b})`;
+        if (w === 'u32' || natural) return `(${a} / ${b})`;
         this.use('fdiv');
         return `t_fdiv(${a}, ${b})`;
       case 'floormod':
         if (w === 'f32') return `(${a} - floor(${a} / ${b}) * ${b})`;
-        if (w === 'u32') return `(${a} % ${b})`;
+        if (w === 'u32' || natural) return `(${a} % ${b})`;
         this.use('fmod');
         return `t_fmod(${a}, ${b})`;
       case 'pow':
@@ -274,66 +424,72 @@ class DispatchEmitter {
     this.fail(`binary op ${op} on ${dtype}`);
   }
 
-  private emit(line: string, indent: string): void {
-    this.lines.push(indent + line);
+  private emit(line: string): void {
+    this.current.body.push(line);
   }
 
-  stmt(s: Stmt, indent: string): void {
+  /** Emits `inner` in a new scope opened by `open` (defining `vars`). */
+  private nested(open: string, vars: readonly number[], inner: () => void, close = '}'): void {
+    const scope = newScope(this.current, vars);
+    this.current.body.push({ open, scope, close });
+    const outer = this.current;
+    this.current = scope;
+    inner();
+    this.current = outer;
+  }
+
+  stmt(s: Stmt): void {
     switch (s.kind) {
       case 'for': {
         const v = `v${s.loopVar.id}`;
         if (s.forKind === 'thread') {
           const id = s.thread!.startsWith('threadIdx') ? 'lid' : 'wid';
-          this.emit('{', indent);
-          this.emit(`let ${v}: i32 = i32(${id}.${s.thread!.slice(-1)});`, `${indent}  `);
-          this.stmt(s.body, `${indent}  `);
-          this.emit('}', indent);
+          this.nested(`{ let ${v}: i32 = i32(${id}.${s.thread!.slice(-1)});`, [s.loopVar.id], () => this.stmt(s.body));
           return;
         }
-        this.emit(`for (var ${v}: i32 = 0i; ${v} < ${s.extent}i; ${v}++) {`, indent);
-        this.stmt(s.body, `${indent}  `);
-        this.emit('}', indent);
+        this.nested(`for (var ${v}: i32 = 0i; ${v} < ${s.extent}i; ${v}++) {`, [s.loopVar.id], () => this.stmt(s.body));
         return;
       }
-      case 'seq': for (const x of s.stmts) this.stmt(x, indent); return;
+      case 'seq': for (const x of s.stmts) this.stmt(x); return;
       case 'store': {
+        this.statement();
         const b = s.buffer;
         const value = this.narrow(this.expr(s.value), b.dtype);
         const idx = this.expr(s.indices[0]!);
         if (b.scope !== 'global') {
           const v = wtype(b.dtype) === 'bool' && b.scope === 'shared' ? `select(0u, 1u, ${value})` : value;
-          this.emit(`${this.name(b)}[${idx}] = ${v};`, indent);
+          this.emit(`${this.name(b)}[${idx}] = ${v};`);
           return;
         }
         const word = wtype(b.dtype) === 'u32' ? value : wtype(b.dtype) === 'bool' ? `select(0u, 1u, ${value})` : `bitcast<u32>(${value})`;
-        this.emit(`mem[${this.base(b)} + u32(${idx})] = ${word};`, indent);
+        this.emit(`mem[${this.base(b)} + u32(${idx})] = ${word};`);
         return;
       }
-      case 'if':
-        this.emit(`if (${this.expr(s.cond)}) {`, indent);
-        this.stmt(s.then, `${indent}  `);
-        if (s.else) {
-          this.emit('} else {', indent);
-          this.stmt(s.else, `${indent}  `);
-        }
-        this.emit('}', indent);
+      case 'if': {
+        this.statement();
+        const cond = this.expr(s.cond);
+        this.nested(`if (${cond}) {`, [], () => this.stmt(s.then), s.else ? '}' : '}');
+        if (s.else) this.nested('else {', [], () => this.stmt(s.else!));
         return;
+      }
       case 'allocate': {
         const b = s.buffer;
         const n = b.shape.reduce((x, d) => x * d, 1);
         if (b.scope === 'shared') this.workgroupVars.push(`var<workgroup> ${this.name(b)}: array<${memType(b.dtype)}, ${n}>;`);
-        else if (b.scope === 'local') this.emit(`var ${this.name(b)}: array<${wtype(b.dtype)}, ${n}>;`, indent);
+        else if (b.scope === 'local') this.current.lets.push(`var ${this.name(b)}: array<${wtype(b.dtype)}, ${n}>;`);
         else this.fail(`scratch buffer ${b.name} in global memory inside a dispatch`);
-        this.stmt(s.body, indent);
+        this.stmt(s.body);
         return;
       }
-      case 'barrier': this.emit('workgroupBarrier();', indent); return;
+      case 'barrier': this.emit('workgroupBarrier();'); return;
       case 'block': this.fail(`block ${s.name} must be lowered before codegen`);
     }
   }
 
   shader(body: Stmt, workgroup: readonly number[]): string {
-    this.stmt(body, '  ');
+    this.stmt(body);
+    const lines: string[] = [];
+    render(this.root, '  ', lines);
     const words = Math.max(1, Math.ceil(this.argCount / 4));
     return [
       '@group(0) @binding(0) var<storage, read_write> mem: array<u32>;',
@@ -342,7 +498,7 @@ class DispatchEmitter {
       ...Object.keys(HELPERS).filter((h) => this.helpers.has(h)).map((h) => HELPERS[h]!),
       `@compute @workgroup_size(${workgroup.join(', ')})`,
       'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {',
-      ...this.lines,
+      ...lines,
       '}',
       '',
     ].join('\n');

@@ -108,8 +108,10 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
   const mod = webgpuModule(exe);
   const device = await openDevice(exe.arenaBytes);
   let lost: string | undefined;
+  let disposed = false;
+  // Destroyed by anyone but dispose (a driver reset, a removed GPU, the page's own code): lost.
   void device.lost.then((info) => {
-    if (info.reason !== 'destroyed') lost = `the GPU device was lost (${info.message || info.reason}); create the session again`;
+    if (!disposed) lost = `the GPU device was lost (${info.message || info.reason}); create the session again`;
   });
   const layout = device.createBindGroupLayout({
     entries: [
@@ -258,7 +260,7 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
     if (!staging) {
       await device.queue.onSubmittedWorkDone();
       check();
-      return [];
+      return slots.map((s) => fromWords(s.dtype, new Uint32Array(0)));
     }
     try {
       await staging.mapAsync(MAP_MODE_READ);
@@ -278,17 +280,21 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
     });
   };
 
-  return {
+  const program: LoadedProgram & { device(): GPUDevice } = {
     sync: false,
     bind,
     write,
     read,
     dispose: () => {
+      disposed = true;
       arena?.destroy();
       args?.destroy();
       device.destroy();
     },
+    /** The GPU device the program runs on (for interop, e.g. sharing buffers). */
+    device: () => device,
   };
+  return program;
 }
 
 registerDevice({ kind: 'webgpu', load: loadWebGpuProgram });
