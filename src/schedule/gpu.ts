@@ -2,15 +2,22 @@
  * The default (untuned) schedule for GPU targets, by rule:
  * - injective stages are inlined into their readers as on CPUs (schedule/inline_rule.ts),
  *   except `materialize` stages, which stay in their own nest (their own dispatch);
- * - a reduction's init is decomposed before its first reduce loop, so it runs once per
- *   output rather than behind a test in the loop;
+ * - a float32 reduction with a row axis and a column axis (a matmul's i and j, a conv's
+ *   output channel and output column: the loads that vary along the column do not use the
+ *   row) computes a register tile of up to 4x4 outputs per invocation: each step of its
+ *   reduce loops loads one row of operands and one column and does all their products,
+ *   the accumulators in local memory (cache_write), the init decomposed, elementwise
+ *   consumers folded into the tile's write-back (reverse_compute_inline);
+ * - other reductions get their init decomposed before their first reduce loop, so it runs
+ *   once per output rather than behind a test in the loop;
  * - in each top-level nest, the outer loops that bind only spatial iterators are fused
  *   and split into workgroups of up to the device's invocations per workgroup, one
  *   output per invocation (threadIdx.x), the workgroups over blockIdx.x (and blockIdx.y
  *   when there are more than a dimension holds); reduce loops run in each invocation.
  * A nest with no spatial loop (a reduction to one value) runs as one invocation.
  */
-import { type For, type PrimFunc, type Stmt, collectBlocks } from '../tir/stmt.js';
+import { type Expr, visitExpr } from '../ir/expr.js';
+import { type Block, type For, type PrimFunc, type Stmt, collectBlocks } from '../tir/stmt.js';
 import type { Target } from '../target/index.js';
 import { Schedule } from './schedule.js';
 import { ScheduleError, usesVars } from './state.js';
@@ -46,6 +53,70 @@ function spatialPrefix(nest: Stmt): For[] {
   return out;
 }
 
+/** The loads of a reduction's value other than its accumulator. */
+function operandLoads(b: Block): Extract<Expr, { kind: 'load' }>[] {
+  const out: Extract<Expr, { kind: 'load' }>[] = [];
+  if (b.body.kind === 'store') visitExpr(b.body.value, (x) => { if (x.kind === 'load' && !b.writes.includes(x.buffer)) out.push(x); });
+  return out;
+}
+
+function varsOf(x: Extract<Expr, { kind: 'load' }>): Set<number> {
+  const ids = new Set<number>();
+  x.indices.forEach((e) => visitExpr(e, (y) => { if (y.kind === 'var') ids.add(y.id); }));
+  return ids;
+}
+
+const TILE = [4, 2];
+
+/**
+ * The register-tile rule on reduction `name` (see the file comment), applied to `sch`;
+ * false (nothing applied) when the block does not fit it.
+ */
+function registerTile(sch: Schedule, name: string): boolean {
+  const b = sch.getBlock(name);
+  if (!b.init || b.writes.length !== 1 || b.writes[0]!.dtype !== 'float32' || b.body.kind !== 'store') return false;
+  const loops = sch.getLoops(name);
+  // The plain TE nest: one loop per iterator, spatial ones outside.
+  if (loops.length !== b.iterVars.length || !b.bindings.every((e, i) => e.kind === 'var' && e.id === loops[i]!.loopVar.id)) return false;
+  const ns = b.iterVars.findIndex((v) => v.type === 'reduce');
+  if (ns < 2 || b.iterVars.slice(ns).some((v) => v.type !== 'reduce')) return false;
+  const loads = operandLoads(b);
+  const uses = loads.map(varsOf);
+  const fits = (i: number): boolean => TILE.some((t) => b.iterVars[i]!.extent % t === 0);
+  let col: number | undefined;
+  for (let i = ns - 1; i >= 0 && col === undefined; i--) if (fits(i) && uses.some((u) => u.has(b.iterVars[i]!.var.id))) col = i;
+  if (col === undefined) return false;
+  const withCol = new Set<number>();
+  uses.forEach((u) => { if (u.has(b.iterVars[col!]!.var.id)) u.forEach((v) => withCol.add(v)); });
+  let row: number | undefined;
+  for (let i = ns - 1; i >= 0 && row === undefined; i--) if (i !== col && fits(i) && !withCol.has(b.iterVars[i]!.var.id)) row = i;
+  if (row === undefined) return false;
+  const tileOf = (i: number): number => TILE.find((t) => b.iterVars[i]!.extent % t === 0)!;
+  const names = loops.map((l) => l.loopVar.name);
+  const [ro, ri] = sch.split(names[row]!, [-1, tileOf(row)]) as [string, string];
+  const [co, ci] = sch.split(names[col]!, [-1, tileOf(col)]) as [string, string];
+  const outer = names.slice(0, ns).map((n, i) => (i === row ? ro : i === col ? co : n));
+  const reduce = names.slice(ns);
+  sch.reorder(...outer, ...reduce, ri, ci);
+  const wb = sch.cacheWrite(name, outer[outer.length - 1]!);
+  sch.decomposeReduction(name, reduce[0]!);
+  for (const l of [ri, ci, `${ri}_init`, `${ci}_init`]) sch.unroll(l);
+  // Elementwise consumers (bias, activation, residual add) join the write-back.
+  for (;;) {
+    const out = sch.getBlock(wb).writes[0]!;
+    if (sch.func.params.includes(out)) break;
+    const consumer = collectBlocks(sch.func.body).find((x) => x.name !== wb && x.reads.includes(out));
+    if (!consumer) break;
+    try {
+      sch.reverseComputeInline(consumer.name);
+    } catch {
+      break;
+    }
+  }
+  for (const l of sch.getLoops(wb)) if (l.loopVar.name.startsWith(`${name}_wb`) && l.extent <= 16) sch.unroll(l.loopVar.name);
+  return true;
+}
+
 export function gpuSchedule(func: PrimFunc, target: Target): Schedule {
   const limits = target.gpu;
   if (!limits) throw new ScheduleError('default schedule', func.name, `target '${target.kind}' has no GPU limits`);
@@ -55,8 +126,21 @@ export function gpuSchedule(func: PrimFunc, target: Target): Schedule {
     return !c.block.init && writesScratch && !c.block.materialize && inlineCopies(c) <= MAX_INLINE_COPY_NODES;
   });
   for (const name of sch.blockNames()) {
+    if (!sch.blockNames().includes(name)) continue; // folded into a tile's write-back
     const block = sch.getBlock(name);
     if (!block.init) continue;
+    // Tried on a copy: a block the rule does not fit leaves the schedule as it was.
+    const trial = new Schedule(sch.func);
+    let tiled = false;
+    try {
+      tiled = registerTile(trial, name);
+    } catch (e) {
+      if (!(e instanceof ScheduleError)) throw e;
+    }
+    if (tiled) {
+      sch.replay(trial.trace);
+      continue;
+    }
     const reduceLoop = sch.getLoops(name).find((l) => block.iterVars.some((iv, i) => iv.type === 'reduce' && usesVars(block.bindings[i]!, new Set([l.loopVar.id]))));
     if (reduceLoop) sch.decomposeReduction(name, reduceLoop.loopVar.name);
   }

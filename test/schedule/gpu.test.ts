@@ -11,7 +11,8 @@ import { Schedule, ScheduleError } from '../../src/schedule/schedule.js';
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
 import { insertBarriers } from '../../src/tir/transform/barriers.js';
 import { VerifyGpuError, verifyGpu } from '../../src/tir/transform/verify_gpu.js';
-import { mul } from '../../src/ir/expr.js';
+import { float, max, mul } from '../../src/ir/expr.js';
+import { defaultSchedule } from '../../src/schedule/default.js';
 import { type PrimFunc, type Stmt, barrier, mapStmt, seq, visitStmt } from '../../src/tir/stmt.js';
 import { printPrimFunc } from '../../src/tir/printer.js';
 import { type Target, parseTarget } from '../../src/target/index.js';
@@ -185,4 +186,42 @@ test("verifyGpu refuses what the device cannot run, naming the kernel and the fi
   scratch.bind(sty!, 'threadIdx.x');
   scratch.cacheRead(sty!, 'A');
   assert.throws(() => verifyGpu(scratch.func, GPU), /scratch buffer A_cache is in global memory; a kernel's intermediates on a GPU live in shared or local memory \(set_scope\)/);
+});
+
+test("the default GPU schedule: register tiles for a matmul with its epilogue, workgroups over the outputs, checked and computed", async () => {
+  const webgpu = parseTarget('webgpu');
+  const A = placeholder([M, K], 'float32', 'A');
+  const B = placeholder([K, N], 'float32', 'B');
+  const k = reduceAxis(K, 'k');
+  const C = compute([M, N], (i, j) => sum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C');
+  const D = compute([M, N], (i, j) => max(C.at(i, j), float(0)), 'D');
+  const sch = defaultSchedule(createPrimFunc('mm', [A, B] as TeTensor[], [D]), webgpu);
+  const text = printPrimFunc(sch.func);
+  assert.match(text, /C_local = alloc_local\(float32, \[4, 4\]\)/, text);
+  assert.match(text, /thread_binding\['threadIdx\.x'\]\(16\)/, `16x16 outputs in 4x4 tiles: 16 invocations\n${text}`);
+  assert.ok(!/block D\(/.test(text), 'the ReLU is folded into the write-back');
+  const launch = verifyGpu(lowerForCodegen(sch.func), webgpu);
+  assert.deepEqual(launch.workgroup, [16, 1, 1]);
+  const want = reference().map((v) => Math.max(v, 0));
+  const low = lowerForCodegen(sch.func);
+  const [a, b] = inputs();
+  const d = new Float32Array(M * N);
+  runJsKernel(low, [a, b, d]);
+  d.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-5 * (1 + Math.abs(want[i]!)), `D[${i}] = ${v}, want ${want[i]}`));
+});
+
+test('the default GPU schedule: a full reduction runs as one invocation; a huge grid spills into blockIdx.y', () => {
+  const webgpu = parseTarget('webgpu');
+  const x = placeholder([1000], 'float32', 'x');
+  const r = reduceAxis(1000, 'r');
+  const total = compute([1], () => sum(x.at(r.var), [r]), 'total');
+  const one = lowerForCodegen(defaultSchedule(createPrimFunc('sum', [x] as TeTensor[], [total]), webgpu).func);
+  assert.deepEqual(verifyGpu(one, webgpu), { grid: [1, 1, 1], workgroup: [1, 1, 1], sharedBytes: 0 });
+  // 2^25 outputs: 131,072 workgroups of 256, more than one dimension's 65,535.
+  const big = placeholder([1 << 25], 'float32', 'big');
+  const y = compute([1 << 25], (i) => mul(big.at(i), float(2)), 'y');
+  const launch = verifyGpu(lowerForCodegen(defaultSchedule(createPrimFunc('scale', [big] as TeTensor[], [y]), webgpu).func), webgpu);
+  assert.deepEqual(launch.workgroup, [256, 1, 1]);
+  assert.equal(launch.grid[0] * launch.grid[1], 131072);
+  assert.ok(launch.grid[0] <= 65535 && launch.grid[1] > 1, launch.grid.join());
 });
