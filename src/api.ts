@@ -22,6 +22,10 @@ import { Executor } from './runtime/executor.js';
 import { ReleasedError } from './runtime/error.js';
 import { type Feeds, type InputSpec, checkFeeds } from './runtime/feeds.js';
 import type { Tensor } from './runtime/tensor.js';
+import { GpuTensor } from './runtime/gpu_tensor.js';
+import { InputError } from './runtime/error.js';
+import type { RunOptions } from './runtime/executor.js';
+import { DEFAULT_TARGET, parseTarget } from './target/index.js';
 import { type CompileOptions, type CompileResult, compile } from './driver.js';
 import { InputValueNeeded, type OnnxSignature, onnxSignature } from './frontend/onnx/importer.js';
 import { DynamicShapeError } from './build/dynamic_batch.js';
@@ -49,6 +53,8 @@ export class InferenceSession {
   /** The tail of the specializing runs' queue (each waits for the one before). */
   private queue: Promise<unknown> = Promise.resolve();
   private releasing: Promise<void> | undefined;
+  /** Whether the target is a GPU (its runs take GPU tensors). */
+  private readonly onGpu: boolean;
 
   private constructor(
     private readonly bytes: Uint8Array,
@@ -61,6 +67,7 @@ export class InferenceSession {
     first?: Compiled,
   ) {
     this.upFront = first;
+    this.onGpu = parseTarget(options.target ?? DEFAULT_TARGET).keys.includes('gpu');
     this.compiledUpFront = first !== undefined;
     this.lastResult = first?.result;
     this.specs = signature.inputs.map((i) => ({
@@ -138,30 +145,41 @@ export class InferenceSession {
     return this.releasing;
   }
 
-  /** Runs the model; feeds are keyed by input name, results by output name (copies the caller owns). */
-  async run(feeds: Feeds): Promise<Record<string, Tensor>> {
+  /**
+   * Runs the model; feeds are keyed by input name (GPU tensors too, on webgpu), results by
+   * output name (copies the caller owns); `{ outputLocation: 'gpu-buffer' }` (webgpu) leaves
+   * them on the GPU as GPU tensors.
+   */
+  async run(feeds: Feeds, options?: { readonly outputLocation?: 'cpu' }): Promise<Record<string, Tensor>>;
+  async run(feeds: Feeds, options: { readonly outputLocation: 'gpu-buffer' }): Promise<Record<string, GpuTensor>>;
+  async run(feeds: Feeds, options: RunOptions = {}): Promise<Record<string, Tensor | GpuTensor>> {
     if (this.releasing) throw new ReleasedError(RELEASED);
-    if (this.upFront) return this.upFront.executor.run(feeds);
+    if (this.upFront) return this.upFront.executor.run(feeds, options as { outputLocation: 'gpu-buffer' });
     // Checked against the declared inputs before anything is compiled for them.
-    const checked = checkFeeds(feeds, this.specs);
-    const job = this.queue.then(() => this.runSpecialized(checked.tensors, checked.dims));
+    const checked = checkFeeds(feeds, this.specs, this.onGpu ? {} : undefined);
+    const job = this.queue.then(() => this.runSpecialized({ ...checked.tensors, ...Object.fromEntries(checked.gpu) }, checked.dims, options));
     this.queue = job.catch(() => undefined);
     return job;
   }
 
   /** One queued run of a specializing session: find or compile its specialization, then run it. */
-  private async runSpecialized(feeds: Record<string, Tensor>, dims: Record<string, number>): Promise<Record<string, Tensor>> {
+  private async runSpecialized(feeds: Record<string, Tensor | GpuTensor>, dims: Record<string, number>, options: RunOptions): Promise<Record<string, Tensor | GpuTensor>> {
     if (this.releasing) throw new ReleasedError(`${RELEASED} (it was released while this run waited for an earlier one)`);
     const c = await this.specialize(feeds, dims);
-    const rest: Record<string, Tensor> = {};
+    const rest: Record<string, Tensor | GpuTensor> = {};
     for (const [k, v] of Object.entries(feeds)) if (!this.bound.includes(k)) rest[k] = v;
-    return c.executor.run(rest);
+    return c.executor.run(rest, options as { outputLocation: 'gpu-buffer' });
   }
 
-  private async specialize(feeds: Record<string, Tensor>, dims: Record<string, number>): Promise<Compiled> {
+  private async specialize(feeds: Record<string, Tensor | GpuTensor>, dims: Record<string, number>): Promise<Compiled> {
     for (;;) {
       const values: Record<string, Tensor> = {};
-      for (const name of this.bound) values[name] = feeds[name]!;
+      for (const name of this.bound) {
+        const v = feeds[name]!;
+        // A value compiled in is read on the CPU.
+        if (v instanceof GpuTensor) throw new InputError(`input '${name}' is compiled into the model (its value shapes it), so it must be a CPU tensor, not a GPU tensor`);
+        values[name] = v;
+      }
       const dimValues = this.shapeSpecialized ? dims : undefined;
       const key = JSON.stringify([dimValues, this.bound.map((n) => [values[n]!.type, values[n]!.dims, Array.from(values[n]!.data as ArrayLike<number | bigint>, String)])]);
       const hit = this.specializations.get(key);

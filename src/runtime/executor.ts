@@ -15,6 +15,13 @@ import type { Executable, IOSlot } from './executable.js';
 import { arenaBytesAt, layoutAtBatch } from './batch.js';
 import { type Feeds, type InputSpec, checkFeeds } from './feeds.js';
 import { Tensor } from './tensor.js';
+import type { GpuTensor } from './gpu_tensor.js';
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Where outputs go: 'cpu' (Tensors; default) or 'gpu-buffer' (GPU tensors, webgpu only). */
+  readonly outputLocation?: 'cpu' | 'gpu-buffer';
+}
 import { type Device, type DeviceOptions, type LoadedProgram, deviceFor, deviceKinds } from './devices/index.js';
 
 export { InputError } from './error.js';
@@ -138,11 +145,26 @@ export class Executor {
   }
 
   /**
-   * Runs the model on `feeds` (keyed by input name); results by output name, copies the
-   * caller owns. Runs of one executor do not interleave: each waits for the one before.
+   * Runs the model on `feeds` (keyed by input name; GPU tensors too on the webgpu device);
+   * results by output name, copies the caller owns: Tensors, or with `outputLocation:
+   * 'gpu-buffer'` (webgpu) GPU tensors that stay on the device. Runs of one executor do not
+   * interleave: each waits for the one before.
    */
-  run(feeds: Feeds): Promise<Record<string, Tensor>> {
-    const job = this.queue.then(() => this.start(feeds)).then((read) => read());
+  run(feeds: Feeds, options?: { readonly outputLocation?: 'cpu' }): Promise<Record<string, Tensor>>;
+  run(feeds: Feeds, options: { readonly outputLocation: 'gpu-buffer' }): Promise<Record<string, GpuTensor>>;
+  run(feeds: Feeds, options: RunOptions = {}): Promise<Record<string, Tensor | GpuTensor>> {
+    const onGpu = options.outputLocation === 'gpu-buffer';
+    if (onGpu && !this.program.readGpu) {
+      return Promise.reject(new InputError(`outputLocation 'gpu-buffer' needs a GPU device; this executable runs on ${this.executable.module.kind}`));
+    }
+    const job = this.queue.then(async () => {
+      const read = this.start(feeds);
+      if (!onGpu) return read();
+      const slots = this.layout.outputs;
+      const out: Record<string, GpuTensor> = {};
+      (await this.program.readGpu!(slots)).forEach((t, i) => { out[slots[i]!.name] = t; });
+      return out;
+    });
     this.queue = job.then(() => undefined, () => undefined);
     return job;
   }
@@ -161,10 +183,15 @@ export class Executor {
   /** Checks and writes the feeds and calls the steps; returns the read of the outputs. */
   private start(feeds: Feeds): () => Record<string, Tensor> | Promise<Record<string, Tensor>> {
     if (this.disposing) throw new ReleasedError('this executor was disposed; load the executable again to run it');
-    const { tensors, dims } = checkFeeds(feeds, this.specs);
+    const gpu = this.program.gpuDevice !== undefined ? { device: this.program.gpuDevice } : undefined;
+    const { tensors, gpu: onGpu, dims } = checkFeeds(feeds, this.specs, gpu);
     if (this.executable.batch) this.bindBatch(dims[this.executable.batch.dim]);
     const exe = this.layout;
-    for (const slot of exe.inputs) this.program.write(slot, tensors[slot.name]!.data);
+    for (const slot of exe.inputs) {
+      const g = onGpu.get(slot.name);
+      if (g) this.program.writeGpu!(slot, g);
+      else this.program.write(slot, tensors[slot.name]!.data);
+    }
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) {
       try {

@@ -8,6 +8,7 @@
 import type { DType } from './dtype.js';
 import { InputError } from './error.js';
 import { Tensor, type TensorLike, describeValue, shapeSize, tensorParts } from './tensor.js';
+import { GpuTensor } from './gpu_tensor.js';
 
 /** What the model declares for one input: its dtype (where known) and dims (numbers, or symbolic names). */
 export interface InputSpec {
@@ -16,12 +17,14 @@ export interface InputSpec {
   readonly dims: readonly (number | string)[];
 }
 
-/** What `session.run` / `executor.run` take: tensors keyed by input name. */
-export type Feeds = Readonly<Record<string, Tensor | TensorLike>>;
+/** What `session.run` / `executor.run` take: tensors keyed by input name (GPU tensors on the webgpu device). */
+export type Feeds = Readonly<Record<string, Tensor | TensorLike | GpuTensor>>;
 
 export interface CheckedFeeds {
-  /** The feeds as Tensors (tensor-likes wrapped, their data not copied). */
+  /** The feeds in CPU memory as Tensors (tensor-likes wrapped, their data not copied). */
   readonly tensors: Record<string, Tensor>;
+  /** The feeds that are GPU tensors (only where `gpu` allows them). */
+  readonly gpu: ReadonlyMap<string, GpuTensor>;
   /** The value of each symbolic dim, from the feeds' dims. */
   readonly dims: Record<string, number>;
 }
@@ -36,8 +39,12 @@ const inputList = (specs: readonly InputSpec[]): string =>
 
 const quoted = (names: readonly string[]): string => names.map((n) => `'${n}'`).join(', ');
 
-/** Checks `feeds` against the declared inputs; throws an InputError naming the first problem. */
-export function checkFeeds(feeds: unknown, specs: readonly InputSpec[]): CheckedFeeds {
+/**
+ * Checks `feeds` against the declared inputs; throws an InputError naming the first problem.
+ * `gpu`: GPU tensors are taken, living on `gpu.device` (any device when that is undefined:
+ * a session checking before it compiles); without it none is.
+ */
+export function checkFeeds(feeds: unknown, specs: readonly InputSpec[], gpu?: { readonly device?: unknown }): CheckedFeeds {
   if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds) || feeds instanceof Map || isTensorLike(feeds)) {
     const hint = feeds instanceof Map ? ' (a Map: pass Object.fromEntries(map))' : isTensorLike(feeds) ? ' (key the tensor by its input name)' : '';
     const example = specs[0] ? ` like { ${specs[0].name}: new Tensor(...) }` : '';
@@ -58,10 +65,12 @@ export function checkFeeds(feeds: unknown, specs: readonly InputSpec[]): Checked
     throw new InputError(`unknown input${unknown.length > 1 ? 's' : ''} ${quoted(unknown)} in 'feeds'; ${inputList(specs)}`);
   }
   const tensors: Record<string, Tensor> = {};
+  const onGpu = new Map<string, GpuTensor>();
   const dims: Record<string, number> = {};
   const boundBy: Record<string, string> = {};
   for (const spec of specs) {
-    const t = asTensor(given[spec.name], spec.name);
+    const feed = given[spec.name];
+    const t = feed instanceof GpuTensor ? gpuFeed(feed, spec.name, gpu) : asTensor(feed, spec.name);
     if (spec.dtype !== undefined && t.type !== spec.dtype) {
       throw new InputError(`input '${spec.name}': expected dtype ${spec.dtype}, got ${t.type} (the model declares ${describeInput(spec)})`);
     }
@@ -83,9 +92,18 @@ export function checkFeeds(feeds: unknown, specs: readonly InputSpec[]): Checked
       }
     });
     if (wrong.length > 0) throw new InputError(`input '${spec.name}': expected shape ${expected}, got ${got} (${wrong.join('; ')})`);
-    tensors[spec.name] = t;
+    if (t instanceof GpuTensor) onGpu.set(spec.name, t);
+    else tensors[spec.name] = t;
   }
-  return { tensors, dims };
+  return { tensors, gpu: onGpu, dims };
+}
+
+/** A GPU tensor feed: live, and on the device that runs the model. */
+function gpuFeed(t: GpuTensor, name: string, gpu: { readonly device?: unknown } | undefined): GpuTensor {
+  if (!gpu) throw new InputError(`input '${name}' is a GPU tensor, and this model does not run on the GPU; read it with getData() first`);
+  if (t.disposed) throw new InputError(`input '${name}' is a GPU tensor that was disposed`);
+  if (gpu.device !== undefined && t.device !== gpu.device) throw new InputError(`input '${name}' is a GPU tensor of another GPU device than the one this model runs on`);
+  return t;
 }
 
 function isTensorLike(v: unknown): v is TensorLike {

@@ -121,12 +121,37 @@ test('a lost GPU device fails the run with a DeviceError; a new session runs aga
   const s = await InferenceSession.create(mlp, { target: 'webgpu' });
   const first = await s.run({ x });
   // The device is the program's; losing it is what a driver reset or a removed GPU does.
-  const program = (s as unknown as { upFront: { executor: { program: { device(): GPUDevice } } } }).upFront.executor.program;
-  program.device().destroy();
+  const program = (s as unknown as { upFront: { executor: { program: { gpuDevice: GPUDevice } } } }).upFront.executor.program;
+  program.gpuDevice.destroy();
   await new Promise((r) => setTimeout(r, 50));
   await assert.rejects(s.run({ x }), (e: unknown) => e instanceof DeviceError && /the GPU device was lost .*create the session again/.test((e as Error).message));
   await s.release();
   const again = await InferenceSession.create(mlp, { target: 'webgpu' });
   assert.deepEqual([...(await again.run({ x })).y!.data], [...first.y!.data]);
   await again.release();
+});
+
+test('GPU tensors: outputs stay on the GPU, feed another model there, and read back; misuse is refused', { skip }, async () => {
+  const first = await Executor.load(compile(mlp, { target: 'webgpu' }).executable);
+  const want = await first.run({ x });
+  const onGpu = await first.run({ x }, { outputLocation: 'gpu-buffer' });
+  const y = onGpu.y!;
+  assert.equal(y.location, 'gpu-buffer');
+  assert.deepEqual(y.dims, [2, 4]);
+  assert.deepEqual([...(await y.getData())], [...want.y!.data]);
+  // y feeds a second model (y * 2) without leaving the GPU.
+  const double = makeModel({
+    nodes: [{ op: 'Add', inputs: ['y', 'y'], outputs: ['z'] }],
+    inputs: [{ name: 'y', dtype: 'float32', shape: [2, 4] }],
+    outputs: [{ name: 'z', dtype: 'float32', shape: [2, 4] }],
+  });
+  const second = await InferenceSession.create(double, { target: 'webgpu' });
+  const z = await second.run({ y });
+  assert.deepEqual([...z.z!.data], [...want.y!.data].map((v) => 2 * Number(v)));
+  const cpu = await InferenceSession.create(double, { target: 'wasm' });
+  await assert.rejects(cpu.run({ y }), (e: unknown) => e instanceof InputError && /input 'y' is a GPU tensor, and this model does not run on the GPU; read it with getData\(\) first/.test((e as Error).message));
+  await assert.rejects((await Executor.load(compile(double, { target: 'wasm' }).executable)).run({ y }, { outputLocation: 'gpu-buffer' }), /outputLocation 'gpu-buffer' needs a GPU device; this executable runs on wasm/);
+  y.dispose();
+  await assert.rejects(second.run({ y }), (e: unknown) => e instanceof InputError && /input 'y' is a GPU tensor that was disposed/.test((e as Error).message));
+  await Promise.all([second.release(), cpu.release(), first.dispose()]);
 });

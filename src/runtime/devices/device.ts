@@ -6,6 +6,7 @@
 import { type TypedArray, viewArray } from '../dtype.js';
 import type { Executable, TensorSlot } from '../executable.js';
 import { shapeSize } from '../tensor.js';
+import type { GpuTensor } from '../gpu_tensor.js';
 
 /**
  * An executable loaded on a device. A run writes the feeds into their slots, calls the
@@ -27,6 +28,12 @@ export interface LoadedProgram {
   read(slots: readonly TensorSlot[]): TypedArray[] | Promise<TypedArray[]>;
   /** Releases threads and other resources; resolves once worker threads have exited. */
   dispose?(): void | Promise<void>;
+  /** GPU devices: the device GPU tensors of this program live on. */
+  readonly gpuDevice?: unknown;
+  /** GPU devices: copies a GPU tensor into its slot, on the GPU. */
+  writeGpu?(slot: TensorSlot, t: GpuTensor): void;
+  /** GPU devices: completes the work and copies the slots into new GPU tensors (no read-back). */
+  readGpu?(slots: readonly TensorSlot[]): Promise<GpuTensor[]>;
 }
 
 /** write/read for a device whose arena is host memory (`arena()`: its current buffer; growing replaces it). */

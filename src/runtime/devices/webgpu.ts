@@ -16,6 +16,7 @@ import { WordRangeError, fromWords, toWords } from '../word_storage.js';
 import { shapeSize } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
 import { type DeviceOptions, type LoadedProgram, registerDevice } from './device.js';
+import { GpuTensor } from '../gpu_tensor.js';
 
 export interface WebGpuDispatch {
   /** Index into the module's shaders. */
@@ -81,21 +82,39 @@ function gpu(): Promise<GPU> {
 const NO_ADAPTER = 'no WebGPU adapter is available (in Node, Dawn needs a Vulkan driver: install libvulkan1 and a driver, '
   + 'e.g. set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json for the SwiftShader one Debian\'s chromium ships; see docs/webgpu.md)';
 
-/** A device whose limits hold the executable's arena and the steps' argument blocks. */
+/**
+ * The device every webgpu program of this process (or page) shares, as GPU tensors flow
+ * between them; it asks for the adapter's largest buffers. A lost device is replaced by
+ * the next load.
+ */
+let sharedDevice: Promise<GPUDevice> | undefined;
+
+function gpuDevice(): Promise<GPUDevice> {
+  sharedDevice ??= (async () => {
+    const adapter = await (await gpu()).requestAdapter();
+    if (!adapter) throw new DeviceError(NO_ADAPTER);
+    const l = adapter.limits;
+    const device = await adapter.requestDevice({
+      requiredLimits: { maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxBufferSize: l.maxBufferSize },
+    });
+    void device.lost.then(() => { sharedDevice = undefined; });
+    return device;
+  })().catch((e: unknown) => {
+    sharedDevice = undefined;
+    throw e;
+  });
+  return sharedDevice;
+}
+
+/** The shared device, checked to hold an arena of `arenaBytes`. */
 async function openDevice(arenaBytes: number): Promise<GPUDevice> {
-  const adapter = await (await gpu()).requestAdapter();
-  if (!adapter) throw new DeviceError(NO_ADAPTER);
+  const device = await gpuDevice();
   const need = Math.max(4, Math.ceil(arenaBytes / 4) * 4);
-  const l = adapter.limits;
+  const l = device.limits;
   if (need > l.maxStorageBufferBindingSize || need > l.maxBufferSize) {
     throw new DeviceError(`the model needs a GPU buffer of ${need} bytes; this adapter binds at most ${Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize)} bytes`);
   }
-  return adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: Math.max(need, 134217728 > l.maxStorageBufferBindingSize ? l.maxStorageBufferBindingSize : 134217728),
-      maxBufferSize: Math.max(need, 268435456 > l.maxBufferSize ? l.maxBufferSize : 268435456),
-    },
-  });
+  return device;
 }
 
 function webgpuModule(exe: Executable): WebGpuKernelModule {
@@ -104,15 +123,18 @@ function webgpuModule(exe: Executable): WebGpuKernelModule {
   return exe.module;
 }
 
-async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Promise<LoadedProgram> {
-  const mod = webgpuModule(exe);
-  const device = await openDevice(exe.arenaBytes);
-  let lost: string | undefined;
-  let disposed = false;
-  // Destroyed by anyone but dispose (a driver reset, a removed GPU, the page's own code): lost.
-  void device.lost.then((info) => {
-    if (!disposed) lost = `the GPU device was lost (${info.message || info.reason}); create the session again`;
-  });
+interface DeviceCache {
+  readonly layout: GPUBindGroupLayout;
+  /** The pipeline of a shader, created once per device (programs with equal kernels share it). */
+  pipeline(code: string): Promise<GPUComputePipeline>;
+}
+
+const caches = new WeakMap<GPUDevice, DeviceCache>();
+
+/** Every shader binds the arena (storage) and its step's argument block (uniform, dynamic offset). */
+function pipelinesOf(device: GPUDevice): DeviceCache {
+  let c = caches.get(device);
+  if (c) return c;
   const layout = device.createBindGroupLayout({
     entries: [
       { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'storage' } },
@@ -120,19 +142,36 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
     ],
   });
   const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-  device.pushErrorScope('validation');
-  const pipelines = await Promise.all(mod.shaders.map(async (code, i) => {
-    const module = device.createShaderModule({ code });
-    try {
-      return await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'main' } });
-    } catch (e) {
-      const info = await module.getCompilationInfo();
-      const msgs = info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos}: ${m.message}`).join('; ');
-      throw new InternalError(`creating the pipeline of WGSL shader ${i} (${msgs || (e as Error).message})`, e);
+  const made = new Map<string, Promise<GPUComputePipeline>>();
+  const pipeline = (code: string): Promise<GPUComputePipeline> => {
+    let p = made.get(code);
+    if (!p) {
+      const module = device.createShaderModule({ code });
+      p = device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'main' } }).catch(async (e: unknown) => {
+        made.delete(code);
+        const info = await module.getCompilationInfo();
+        const msgs = info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos}: ${m.message}`).join('; ');
+        throw new InternalError(`creating the pipeline of a generated WGSL shader (${msgs || (e as Error).message})`, e);
+      });
+      made.set(code, p);
     }
-  }));
-  const shaderError = await device.popErrorScope();
-  if (shaderError) throw new InternalError('compiling the generated WGSL', shaderError.message);
+    return p;
+  };
+  c = { layout, pipeline };
+  caches.set(device, c);
+  return c;
+}
+
+async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Promise<LoadedProgram> {
+  const mod = webgpuModule(exe);
+  const device = await openDevice(exe.arenaBytes);
+  let lost: string | undefined;
+  // A driver reset, a removed GPU, a page destroying the device: every program on it is lost.
+  void device.lost.then((info) => {
+    lost = `the GPU device was lost (${info.message || info.reason}); create the session again`;
+  });
+  const { layout, pipeline } = pipelinesOf(device);
+  const pipelines = await Promise.all(mod.shaders.map((code) => pipeline(code)));
 
   let arenaSize = 0;
   let arena: GPUBuffer | undefined;
@@ -220,43 +259,16 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
   };
 
   const read = async (slots: readonly TensorSlot[]): Promise<TypedArray[]> => {
-    check();
-    const refused = (await Promise.all(allocations)).find((m) => m !== null);
-    allocations = [];
-    if (refused) throw new DeviceError(refused);
-    bindGroup ??= device.createBindGroup({
-      layout,
-      entries: [{ binding: 0, resource: { buffer: arena! } }, { binding: 1, resource: { buffer: args!, size: argBlock } }],
-    });
-    device.pushErrorScope('validation');
-    device.pushErrorScope('out-of-memory');
-    const enc = device.createCommandEncoder();
-    if (pending.length > 0) {
-      const pass = enc.beginComputePass();
-      for (const d of pending) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, bindGroup, [d.argOffset]);
-        pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
-      }
-      pass.end();
-    }
-    pending = [];
     const sizes = slots.map((s) => shapeSize(s.shape) * 4);
     const total = sizes.reduce((a, b) => a + b, 0);
-    let staging: GPUBuffer | undefined;
-    if (total > 0) {
-      staging = device.createBuffer({ size: total, usage: MAP_READ | COPY_DST });
+    const staging = total > 0 ? device.createBuffer({ size: total, usage: MAP_READ | COPY_DST }) : undefined;
+    await submit((enc) => {
       let at = 0;
       slots.forEach((s, i) => {
         if (sizes[i]! > 0) enc.copyBufferToBuffer(arena!, s.offset, staging!, at, sizes[i]!);
         at += sizes[i]!;
       });
-    }
-    device.queue.submit([enc.finish()]);
-    const oom = await device.popErrorScope();
-    const invalid = await device.popErrorScope();
-    if (oom) throw new DeviceError(`the GPU ran out of memory running the model: ${oom.message}`);
-    if (invalid) throw new InternalError('submitting the model\'s dispatches', invalid.message);
+    });
     if (!staging) {
       await device.queue.onSubmittedWorkDone();
       check();
@@ -280,21 +292,76 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
     });
   };
 
-  const program: LoadedProgram & { device(): GPUDevice } = {
+  /** Records the pending dispatches and `copies` in one submission; checks the errors it raises. */
+  const submit = async (copies: (enc: GPUCommandEncoder) => void): Promise<void> => {
+    check();
+    const refused = (await Promise.all(allocations)).find((m) => m !== null);
+    allocations = [];
+    if (refused) throw new DeviceError(refused);
+    bindGroup ??= device.createBindGroup({
+      layout,
+      entries: [{ binding: 0, resource: { buffer: arena! } }, { binding: 1, resource: { buffer: args!, size: argBlock } }],
+    });
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    const enc = device.createCommandEncoder();
+    if (pending.length > 0) {
+      const pass = enc.beginComputePass();
+      for (const d of pending) {
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, bindGroup, [d.argOffset]);
+        pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
+      }
+      pass.end();
+    }
+    pending = [];
+    copies(enc);
+    device.queue.submit([enc.finish()]);
+    const oom = await device.popErrorScope();
+    const invalid = await device.popErrorScope();
+    check();
+    if (oom) throw new DeviceError(`the GPU ran out of memory running the model: ${oom.message}`);
+    if (invalid) throw new InternalError('submitting the model\'s dispatches', invalid.message);
+  };
+
+  const writeGpu = (slot: TensorSlot, t: GpuTensor): void => {
+    check();
+    const bytes = shapeSize(slot.shape) * 4;
+    if (bytes === 0) return;
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(t.gpuBuffer, 0, arena!, slot.offset, bytes);
+    device.queue.submit([enc.finish()]);
+  };
+
+  const readGpu = async (slots: readonly TensorSlot[]): Promise<GpuTensor[]> => {
+    const out = slots.map((s) => {
+      const bytes = shapeSize(s.shape) * 4;
+      return { s, bytes, buffer: allocate(Math.max(4, bytes), STORAGE | COPY_SRC | COPY_DST, `output of ${shapeSize(s.shape)} ${s.dtype} elements`) };
+    });
+    await submit((enc) => { for (const o of out) if (o.bytes > 0) enc.copyBufferToBuffer(arena!, o.s.offset, o.buffer, 0, o.bytes); });
+    const refused = (await Promise.all(allocations)).find((m) => m !== null);
+    allocations = [];
+    if (refused) {
+      for (const o of out) o.buffer.destroy();
+      throw new DeviceError(refused);
+    }
+    return out.map((o) => new GpuTensor(o.s.dtype, o.s.shape, o.buffer, device));
+  };
+
+  return {
     sync: false,
     bind,
     write,
     read,
+    gpuDevice: device,
+    writeGpu,
+    readGpu,
+    // The device is shared with the process's other programs: only this program's buffers go.
     dispose: () => {
-      disposed = true;
       arena?.destroy();
       args?.destroy();
-      device.destroy();
     },
-    /** The GPU device the program runs on (for interop, e.g. sharing buffers). */
-    device: () => device,
   };
-  return program;
 }
 
 registerDevice({ kind: 'webgpu', load: loadWebGpuProgram });
