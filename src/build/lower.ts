@@ -16,6 +16,7 @@ import { defaultSchedule } from '../schedule/default.js';
 import type { Target } from '../target/index.js';
 import type { Instruction } from '../schedule/schedule.js';
 import { lowerForCodegen } from '../tir/transform/pipeline.js';
+import { bindValues } from '../tir/transform/bind_values.js';
 import { type PrimFunc, stmtExprs, visitStmt } from '../tir/stmt.js';
 
 export interface LoweredKernel {
@@ -122,7 +123,7 @@ export function lowerGroup(nodes: readonly Node[], index: number, outputs: reado
   let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace'>;
   try {
     const sch = defaultSchedule(createPrimFunc(name, placeholders, outTensors), target);
-    lowered = { func: lowerForCodegen(sch.func), scheduled: sch.func, trace: sch.trace };
+    lowered = { func: bindValues(lowerForCodegen(sch.func), target.valueBinding), scheduled: sch.func, trace: sch.trace };
   } catch (e) {
     const n = nodes[nodes.length - 1]!;
     if (e instanceof NodeError) throw e;

@@ -359,6 +359,7 @@ function estimateWork(s: Stmt): number {
     case 'block': return 1 + (s.init ? 1 : 0);
     case 'store': return 1;
     case 'barrier': return 0;
+    case 'let': return estimateWork(s.body);
   }
 }
 

@@ -43,7 +43,7 @@ export function loopsAbove(root: Stmt, target: Stmt): For[] | undefined {
     switch (s.kind) {
       case 'for': path.push(s); walk(s.body); path.pop(); return;
       case 'seq': for (const x of s.stmts) walk(x); return;
-      case 'allocate': walk(s.body); return;
+      case 'allocate': case 'let': walk(s.body); return;
       case 'if': walk(s.then); if (s.else) walk(s.else); return;
       case 'block': if (s.init) walk(s.init); walk(s.body); return;
       case 'store': return;

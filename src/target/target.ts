@@ -17,6 +17,7 @@ import { TesseraError } from '../runtime/error.js';
 export type TargetKey = 'cpu' | 'gpu';
 
 import type { MemoryScope } from '../ir/expr.js';
+import type { ValueBinding } from '../tir/transform/bind_values.js';
 
 export type { MemoryScope } from '../ir/expr.js';
 
@@ -82,6 +83,8 @@ export interface TargetFacts {
    */
   readonly wordStorage?: boolean;
   readonly layouts: LayoutPreferences;
+  /** Which subexpressions the loop IR names with `let` for the codegen (tir/transform/bind_values.ts). */
+  readonly valueBinding: ValueBinding;
   /** GPU targets: the device limits kernels are checked against (tir/transform/verify_gpu.ts). */
   readonly gpu?: GpuLimits;
 }

@@ -54,6 +54,8 @@ export const CPU_SIMD128_FACTS: Omit<TargetFacts, 'features' | 'threads'> = {
   /** A v128 load/store is fastest 16-byte aligned. */
   bufferAlignment: 16,
   storageDtypes: new Set(ALL_DTYPES),
+  // Divisions and math calls out of innermost loops; the emitter reuses loads itself.
+  valueBinding: 'hoist-expensive',
   layouts: {
     conv: 'NCHW4c',
     matmulWeights: 'NK16n',

@@ -24,6 +24,7 @@ registerTargetKind({
     bufferAlignment: 16,
     storageDtypes: new Set(['float32', 'int32', 'uint32']),
     wordStorage: true,
+    valueBinding: 'bind-all',
     layouts: {},
     // The limits WebGPU guarantees on every adapter (the device may allow more).
     gpu: {

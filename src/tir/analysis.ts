@@ -25,6 +25,7 @@ export function estimateFlops(f: PrimFunc): number {
       case 'allocate': return walk(s.body, trips);
       case 'block': return (s.init ? walk(s.init, trips) : 0) + walk(s.body, trips);
       case 'barrier': return 0;
+      case 'let': return trips * exprFlops(s.value) + walk(s.body, trips);
     }
   };
   return walk(f.body, 1);

@@ -11,6 +11,7 @@ export function printStmt(s: Stmt, indent = ''): string {
     }
     case 'seq': return s.stmts.map((x) => printStmt(x, indent)).join('');
     case 'barrier': return `${indent}workgroup_barrier()\n`;
+    case 'let': return `${indent}let ${s.var.name} = ${e(s.value)}\n${printStmt(s.body, indent)}`;
     case 'store': return `${indent}${s.buffer.name}[${s.indices.map(e).join(', ')}] = ${e(s.value)}\n`;
     case 'if': {
       const els = s.else ? `${indent}else:\n${printStmt(s.else, ind)}` : '';

@@ -43,6 +43,12 @@ export interface Allocate { readonly kind: 'allocate'; readonly buffer: Buffer; 
  * thread-bound loops (tir/transform/barriers.ts), never inside one.
  */
 export interface Barrier { readonly kind: 'barrier' }
+/**
+ * A value computed once and named: `var` holds `value` throughout `body`. Loop-IR passes
+ * bind loop-invariant and repeated subexpressions this way (tir/transform/bind_values.ts);
+ * schedules never see it.
+ */
+export interface Let { readonly kind: 'let'; readonly var: Var; readonly value: Expr; readonly body: Stmt }
 export interface BlockIterVar { readonly var: Var; readonly extent: number; readonly type: 'spatial' | 'reduce' }
 export interface Block {
   readonly kind: 'block';
@@ -60,7 +66,7 @@ export interface Block {
   readonly unroll?: readonly { readonly axis: number; readonly factor?: number }[];
 }
 
-export type Stmt = For | Seq | Store | IfThenElse | Allocate | Block | Barrier;
+export type Stmt = For | Seq | Store | IfThenElse | Allocate | Block | Barrier | Let;
 
 export interface PrimFunc {
   readonly name: string;
@@ -133,6 +139,11 @@ export function mapStmt(s: Stmt, f: (s: Stmt) => Stmt | undefined, fe?: (e: Expr
         ? s : { ...s, bindings, body, ...(init ? { init } : {}) };
     }
     case 'barrier': return s;
+    case 'let': {
+      const value = me(s.value);
+      const body = ms(s.body);
+      return value === s.value && body === s.body ? s : { ...s, value, body };
+    }
   }
 }
 
@@ -145,7 +156,7 @@ export function mapStmtExprs(s: Stmt, fe: (e: Expr) => Expr): Stmt {
 export function visitStmt(s: Stmt, f: (s: Stmt) => void): void {
   f(s);
   switch (s.kind) {
-    case 'for': case 'allocate': visitStmt(s.body, f); return;
+    case 'for': case 'allocate': case 'let': visitStmt(s.body, f); return;
     case 'seq': for (const x of s.stmts) visitStmt(x, f); return;
     case 'if': visitStmt(s.then, f); if (s.else) visitStmt(s.else, f); return;
     case 'block': if (s.init) visitStmt(s.init, f); visitStmt(s.body, f); return;
@@ -159,6 +170,7 @@ export function stmtExprs(s: Stmt): Expr[] {
     case 'store': return [...s.indices, s.value];
     case 'if': return [s.cond];
     case 'block': return [...s.bindings];
+    case 'let': return [s.value];
     default: return [];
   }
 }

@@ -187,6 +187,10 @@ class FunctionEmitter {
         this.fail(`block ${s.name} must be lowered before codegen`);
       // One thread runs a workgroup's thread-bound loops one after another: a barrier between them holds.
       case 'barrier': return;
+      case 'let':
+        this.emit(`const ${this.varName(s.var.id)} = ${this.expr(s.value)};`, indent);
+        this.stmt(s.body, indent);
+        return;
     }
   }
 

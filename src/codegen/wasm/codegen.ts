@@ -10,8 +10,8 @@
 import type { DType } from '../../runtime/dtype.js';
 import type { KernelRegions, WasmKernelModule } from '../../runtime/devices/wasm.js';
 import { registerCodegen } from '../registry.js';
-import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, someNode, substitute } from '../../ir/expr.js';
-import { mapStmtExprs, visitStmt } from '../../tir/stmt.js';
+import { type Buffer, type Expr, type Intrinsic, constValue, hasLoad, int, isFloatDType, substitute } from '../../ir/expr.js';
+import { mapStmtExprs } from '../../tir/stmt.js';
 import { NATIVE_MATH, VECTOR_MATH, addNativeMath, emitVectorMath } from './mathlib.js';
 import { fromLinear, toLinear } from '../../tir/arith.js';
 import { LANES, type Promotion, laneBase, mentionsLane, promotion, vectorizable } from './registers.js';
@@ -112,6 +112,7 @@ function collectImports(funcs: readonly PrimFunc[]): Set<string> {
   const stmt = (s: Stmt): void => {
     switch (s.kind) {
       case 'for': case 'allocate': stmt(s.body); return;
+      case 'let': visit(s.value); stmt(s.body); return;
       case 'seq': s.stmts.forEach(stmt); return;
       case 'store':
         if (HALF[s.buffer.dtype]) out.add(HALF[s.buffer.dtype]!.store);
@@ -148,8 +149,6 @@ class KernelEmitter {
   private readonly splats = new Map<string, number>();
   /** The buffer each cached load reads (a store to it forgets them). */
   private readonly splatBuffers = new Map<string, number>();
-  /** Loop-invariant values computed before the innermost loop (hoistInvariants): expression → local. */
-  private readonly hoisted = new Map<Expr, number>();
   private readonly splatLocals: number[] = [];
   private splatsUsed = 0;
   /** Which subexpressions of the vector body being emitted depend on its lane (mentionsLane). */
@@ -286,11 +285,6 @@ class KernelEmitter {
 
   expr(e: Expr): void {
     const f = this.f;
-    const h = this.hoisted.get(e);
-    if (h !== undefined) {
-      f.localGet(h);
-      return;
-    }
     switch (e.kind) {
       case 'int': {
         const vt = valType(e.dtype);
@@ -509,58 +503,6 @@ class KernelEmitter {
     }
   }
 
-  /**
-   * Loop-invariant code motion for an innermost loop: each maximal float subexpression of
-   * its body that holds a division or a math call, reads only variables bound outside the
-   * loop and buffers the loop does not write, and is evaluated unconditionally (not under a
-   * select or an if, where it might read out of bounds) is computed once before the loop
-   * into a local (a LayerNorm's 1/sqrt(var + eps) per row, not per element). Returns the
-   * hoisted expressions (the caller forgets them after the loop).
-   */
-  private hoistInvariants(loop: Extract<Stmt, { kind: 'for' }>): Expr[] {
-    const written = new Set<number>();
-    let innermost = true;
-    visitStmt(loop.body, (s) => {
-      if (s.kind === 'for' && s.forKind !== 'vectorized') innermost = false;
-      if (s.kind === 'store') written.add(s.buffer.id);
-    });
-    if (!innermost) return [];
-    // Asked of every node on the way down: answers kept per node (someNode).
-    const variantMemo = new Map<Expr, boolean>();
-    const invariant = (e: Expr): boolean => !someNode(e, (x) =>
-      (x.kind === 'var' && (x.id === loop.loopVar.id || !this.vars.has(x.id)))
-      || (x.kind === 'load' && (written.has(x.buffer.id) || this.promoted.has(x.buffer.id))), variantMemo);
-    const expensiveMemo = new Map<Expr, boolean>();
-    const expensive = (e: Expr): boolean => someNode(e, (x) => (x.kind === 'binary' && x.op === 'div') || x.kind === 'call', expensiveMemo);
-    const found: Expr[] = [];
-    const visit = (e: Expr): void => {
-      if (isFloatDType(e.dtype) && e.kind !== 'load' && invariant(e) && expensive(e)) {
-        if (!found.includes(e)) found.push(e);
-        return;
-      }
-      switch (e.kind) {
-        case 'binary': visit(e.a); visit(e.b); return;
-        case 'call': e.args.forEach(visit); return;
-        case 'cast': visit(e.value); return;
-        case 'select': visit(e.cond); return; // the branches run conditionally
-        default: return;
-      }
-    };
-    const stmts = (s: Stmt): void => {
-      if (s.kind === 'store') visit(s.value);
-      else if (s.kind === 'seq') s.stmts.forEach(stmts);
-      else if (s.kind === 'for' || s.kind === 'allocate') stmts(s.body);
-    };
-    stmts(loop.body);
-    for (const e of found) {
-      this.expr(e);
-      const local = this.f.addLocal(valType(e.dtype));
-      this.f.localSet(local);
-      this.hoisted.set(e, local);
-    }
-    return found;
-  }
-
   /** A v128 local remembering the load `key` of `buffer` until the next forgetSplats. */
   private cacheLocal(key: string, buffer: number): number {
     if (this.splatsUsed === this.splatLocals.length) this.splatLocals.push(this.f.addLocal('v128'));
@@ -594,11 +536,6 @@ class KernelEmitter {
   private vexpr(e: Expr, lane: number): void {
     const f = this.f;
     if (!mentionsLane(e, lane, this.isVectorLocal, this.laneMemo)) {
-      const h = this.hoisted.get(e);
-      if (h !== undefined) {
-        f.localGet(h).op('f32x4.splat');
-        return;
-      }
       if (e.kind === 'load' && e.dtype === 'float32' && !this.promoted.has(e.buffer.id)) {
         const lin = toLinear(e.indices[0]!);
         const key = lin && `${accessKey(e.buffer, lin)}${lin.constant}`;
@@ -748,7 +685,6 @@ class KernelEmitter {
           }
           return;
         }
-        const hoisted = this.hoistInvariants(s);
         const i = f.addLocal('i32');
         this.vars.set(s.loopVar.id, i);
         this.forgetSplats();
@@ -781,7 +717,6 @@ class KernelEmitter {
         f.end();
         this.pointers = outer;
         this.atoms = outerAtoms;
-        for (const e of hoisted) this.hoisted.delete(e);
         return;
       }
       case 'seq': s.stmts.forEach((x) => this.stmt(x)); return;
@@ -837,6 +772,14 @@ class KernelEmitter {
         this.fail(`block ${s.name} must be lowered before codegen`);
       // One thread runs a workgroup's thread-bound loops one after another: a barrier between them holds.
       case 'barrier': return;
+      case 'let': {
+        this.expr(s.value);
+        const local = f.addLocal(valType(s.value.dtype));
+        f.localSet(local);
+        this.vars.set(s.var.id, local);
+        this.stmt(s.body);
+        return;
+      }
     }
   }
 }

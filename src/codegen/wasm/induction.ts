@@ -101,7 +101,7 @@ export function loopPointers(loop: For, promoted: (b: Buffer) => boolean, bound:
         exprs(s.value);
         return;
       case 'if': exprs(s.cond); walk(s.then); if (s.else) walk(s.else); return;
-      case 'allocate': case 'block': innermost = false; return;
+      case 'allocate': case 'block': case 'let': innermost = false; return;
     }
   };
   walk(loop.body);

@@ -44,6 +44,7 @@ export function promotion(buf: Buffer, body: Stmt): Promotion | undefined {
         return;
       case 'if': exprs(s.cond); walk(s.then, lane); if (s.else) walk(s.else, lane); return;
       case 'allocate': walk(s.body, lane); return;
+      case 'let': exprs(s.value); walk(s.body, lane); return;
       case 'block': return;
     }
   };

@@ -118,21 +118,14 @@ const CALLS: Partial<Record<string, string>> = {
   sign: 'sign', trunc: 'trunc',
 };
 
-/**
- * A scope of the shader: its `let`s first (expressions hoisted to the innermost scope that
- * defines their variables), then its statements and nested scopes.
- */
+/** A scope of the shader: its declarations (local arrays) first, then its statements and nested scopes. */
 interface Scope {
   readonly parent: Scope | undefined;
-  /** Loop variables this scope defines (its header). */
-  readonly vars: ReadonlySet<number>;
   readonly lets: string[];
   readonly body: (string | { open: string; scope: Scope; close: string })[];
-  /** Hoisted expressions by code: the let holding each. */
-  readonly cache: Map<string, string>;
 }
 
-const newScope = (parent: Scope | undefined, vars: readonly number[] = []): Scope => ({ parent, vars: new Set(vars), lets: [], body: [], cache: new Map() });
+const newScope = (parent: Scope | undefined): Scope => ({ parent, lets: [], body: [] });
 
 function render(scope: Scope, indent: string, out: string[]): void {
   for (const l of scope.lets) out.push(indent + l);
@@ -150,11 +143,6 @@ function render(scope: Scope, indent: string, out: string[]): void {
 class DispatchEmitter {
   private readonly root: Scope = newScope(undefined);
   private current: Scope = this.root;
-  /** The current statement's expressions that read memory (valid only within it: a store may follow). */
-  private statementCache = new Map<string, string>();
-  private statementMemo = new Map<Expr, string>();
-  private readonly freeVars = new Map<Expr, { vars: Set<number>; loads: boolean }>();
-  private lets = 0;
   private readonly helpers = new Set<string>();
   private readonly workgroupVars: string[] = [];
 
@@ -243,72 +231,9 @@ class DispatchEmitter {
     }
   }
 
-  /** The variables an expression uses and whether it reads memory (memoized per node). */
-  private uses(e: Expr): { vars: Set<number>; loads: boolean } {
-    let u = this.freeVars.get(e);
-    if (u) return u;
-    const vars = new Set<number>();
-    let loads = false;
-    const kids: Expr[] = [];
-    switch (e.kind) {
-      case 'var': vars.add(e.id); break;
-      case 'binary': case 'compare': case 'and': case 'or': kids.push(e.a, e.b); break;
-      case 'not': kids.push(e.a); break;
-      case 'select': kids.push(e.cond, e.t, e.f); break;
-      case 'cast': kids.push(e.value); break;
-      case 'call': kids.push(...e.args); break;
-      case 'load': loads = true; kids.push(...e.indices); break;
-      default: break;
-    }
-    for (const k of kids) {
-      const c = this.uses(k);
-      c.vars.forEach((v) => vars.add(v));
-      loads ||= c.loads;
-    }
-    u = { vars, loads };
-    this.freeVars.set(e, u);
-    return u;
-  }
-
-  /** The innermost scope (from the current one out) that defines one of `vars`; the root if none. */
-  private scopeFor(vars: ReadonlySet<number>): Scope {
-    for (let s: Scope | undefined = this.current; s; s = s.parent) {
-      if ([...s.vars].some((v) => vars.has(v))) return s;
-    }
-    return this.root;
-  }
-
-  /**
-   * The WGSL for `e`, its subexpressions bound once each by `let`: one that reads no
-   * memory in the innermost scope defining its variables (out of loops it does not depend
-   * on, shared by every statement there), one that reads memory just before the current
-   * statement. Shaders thus carry no repeated index arithmetic, which some WGSL compilers
-   * (SwiftShader's) take a very long time over.
-   */
+  /** The WGSL for `e` (its subexpressions arrive bound by tir/transform/bind_values.ts, 'bind-all'). */
   expr(e: Expr): string {
-    if (e.kind === 'var' || e.kind === 'int' || e.kind === 'float') return this.build(e);
-    const memo = this.statementMemo.get(e);
-    if (memo) return memo;
-    const code = this.build(e);
-    // A conversion to the same WGSL type is its operand: no let of its own.
-    if (/^t\d+$/.test(code)) return code;
-    const { vars, loads } = this.uses(e);
-    const scope = loads ? this.current : this.scopeFor(vars);
-    const cache = loads ? this.statementCache : scope.cache;
-    let name = cache.get(code);
-    if (!name) {
-      name = `t${this.lets++}`;
-      (loads ? scope.body : scope.lets).push(`let ${name} = ${code};`);
-      cache.set(code, name);
-    }
-    this.statementMemo.set(e, name);
-    return name;
-  }
-
-  /** Starts a statement: expressions that read memory are not reused across statements. */
-  private statement(): void {
-    this.statementCache = new Map();
-    this.statementMemo = new Map();
+    return this.build(e);
   }
 
   private build(e: Expr): string {
@@ -428,9 +353,9 @@ class DispatchEmitter {
     this.current.body.push(line);
   }
 
-  /** Emits `inner` in a new scope opened by `open` (defining `vars`). */
-  private nested(open: string, vars: readonly number[], inner: () => void, close = '}'): void {
-    const scope = newScope(this.current, vars);
+  /** Emits `inner` in a new scope opened by `open`. */
+  private nested(open: string, inner: () => void, close = '}'): void {
+    const scope = newScope(this.current);
     this.current.body.push({ open, scope, close });
     const outer = this.current;
     this.current = scope;
@@ -444,15 +369,14 @@ class DispatchEmitter {
         const v = `v${s.loopVar.id}`;
         if (s.forKind === 'thread') {
           const id = s.thread!.startsWith('threadIdx') ? 'lid' : 'wid';
-          this.nested(`{ let ${v}: i32 = i32(${id}.${s.thread!.slice(-1)});`, [s.loopVar.id], () => this.stmt(s.body));
+          this.nested(`{ let ${v}: i32 = i32(${id}.${s.thread!.slice(-1)});`, () => this.stmt(s.body));
           return;
         }
-        this.nested(`for (var ${v}: i32 = 0i; ${v} < ${s.extent}i; ${v}++) {`, [s.loopVar.id], () => this.stmt(s.body));
+        this.nested(`for (var ${v}: i32 = 0i; ${v} < ${s.extent}i; ${v}++) {`, () => this.stmt(s.body));
         return;
       }
       case 'seq': for (const x of s.stmts) this.stmt(x); return;
       case 'store': {
-        this.statement();
         const b = s.buffer;
         const value = this.narrow(this.expr(s.value), b.dtype);
         const idx = this.expr(s.indices[0]!);
@@ -466,10 +390,9 @@ class DispatchEmitter {
         return;
       }
       case 'if': {
-        this.statement();
         const cond = this.expr(s.cond);
-        this.nested(`if (${cond}) {`, [], () => this.stmt(s.then), s.else ? '}' : '}');
-        if (s.else) this.nested('else {', [], () => this.stmt(s.else!));
+        this.nested(`if (${cond}) {`, () => this.stmt(s.then));
+        if (s.else) this.nested('else {', () => this.stmt(s.else!));
         return;
       }
       case 'allocate': {
@@ -482,6 +405,10 @@ class DispatchEmitter {
         return;
       }
       case 'barrier': this.emit('workgroupBarrier();'); return;
+      case 'let':
+        this.emit(`let v${s.var.id} = ${this.expr(s.value)};`);
+        this.stmt(s.body);
+        return;
       case 'block': this.fail(`block ${s.name} must be lowered before codegen`);
     }
   }

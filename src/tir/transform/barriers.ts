@@ -55,7 +55,7 @@ function sync(s: Stmt, pending: Access): Stmt {
   }
   switch (s.kind) {
     case 'seq': return seq(s.stmts.map((x) => sync(x, pending)));
-    case 'allocate': {
+    case 'allocate': case 'let': {
       const body = sync(s.body, pending);
       return body === s.body ? s : { ...s, body };
     }

@@ -68,6 +68,7 @@ export function verifyGpu(f: PrimFunc, target: Target): GpuLaunch {
         }
         return walk(s.body, bound);
       }
+      case 'let': return walk(s.body, bound);
       case 'barrier':
         if (inThread) fail('a barrier inside a threadIdx loop would not be reached by every invocation; barriers go between thread loops');
         return;
