@@ -64,13 +64,18 @@ export async function runInChromium<R>(files: Readonly<Record<string, PageFile>>
   const profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
   const chrome = spawn(browser!, ['--headless=new', '--no-sandbox', '--no-first-run', `--user-data-dir=${profile}`, ...flags, `http://127.0.0.1:${port}/`], { stdio: 'ignore', detached: true });
   const exited = new Promise<void>((res) => chrome.once('exit', () => res()));
+  // The whole process group (Chromium's renderer and GPU processes too), also if this process exits first.
+  const kill = (): void => {
+    try { process.kill(-chrome.pid!, 'SIGKILL'); } catch { chrome.kill('SIGKILL'); }
+  };
+  process.once('exit', kill);
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([result, new Promise<R>((_, rej) => { timer = setTimeout(() => rej(new Error(`no result from the page within ${timeoutMs / 1000} s`)), timeoutMs); })]);
   } finally {
     clearTimeout(timer);
-    // The whole process group: Chromium's renderer and GPU processes too.
-    try { process.kill(-chrome.pid!, 'SIGKILL'); } catch { chrome.kill('SIGKILL'); }
+    kill();
+    process.off('exit', kill);
     await exited;
     server.close();
     rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
