@@ -1,13 +1,14 @@
 /**
- * The engines a mutant is given to: Tessera (wasm target, the default) and onnxruntime-node.
+ * The engines a mutant is given to: Tessera (wasm target, the default; or webgpu, Dawn in
+ * Node, over SwiftShader where no GPU is) and onnxruntime-node.
  * Each loads the model from its file, builds a session and, when feeds could be built, runs
  * it once. What comes back is the outcome as seen from inside the process; the pool adds
  * what only the parent can see (a hang, a process killed by its heap limit or a signal).
  */
 import type { Feed } from './feeds.js';
 
-export type EngineName = 'tessera' | 'ort';
-export const ENGINES: readonly EngineName[] = ['tessera', 'ort'];
+export type EngineName = 'tessera' | 'tessera-webgpu' | 'ort';
+export const ENGINES: readonly EngineName[] = ['tessera', 'tessera-webgpu', 'ort'];
 
 /**
  * - ran: the model was accepted and ran (or, its feeds not buildable, accepted and compiled);
@@ -37,14 +38,18 @@ export interface EngineTask {
 
 type Runner = (task: EngineTask) => Promise<void>;
 
-async function tesseraRunner(): Promise<{ run: Runner; clean: (e: unknown) => boolean }> {
+/** Debian chromium's SwiftShader Vulkan driver: the GPU Dawn uses where there is none (set before Dawn starts). */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+async function tesseraRunner(target: 'wasm' | 'webgpu'): Promise<{ run: Runner; clean: (e: unknown) => boolean }> {
+  if (target === 'webgpu' && !process.env['VK_ICD_FILENAMES'] && (await import('node:fs')).existsSync(SWIFTSHADER_ICD)) process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
   const { InferenceSession } = await import('../src/api.js');
   const { Tensor } = await import('../src/runtime/tensor.js');
   const { TesseraError } = await import('../src/runtime/error.js');
   return {
     clean: (e) => e instanceof TesseraError,
     async run({ file, feeds }) {
-      const session = await InferenceSession.create(file, { target: 'wasm' });
+      const session = await InferenceSession.create(file, { target });
       try {
         if (feeds) await session.run(Object.fromEntries(feeds.map((f) => [f.name, new Tensor(f.dtype, f.data, f.dims)])));
       } finally {
@@ -78,7 +83,7 @@ async function ortRunner(): Promise<{ run: Runner; clean: (e: unknown) => boolea
 }
 
 export async function loadEngine(name: EngineName): Promise<(task: EngineTask) => Promise<EngineResult>> {
-  const engine = name === 'tessera' ? await tesseraRunner() : await ortRunner();
+  const engine = name === 'ort' ? await ortRunner() : await tesseraRunner(name === 'tessera-webgpu' ? 'webgpu' : 'wasm');
   return async (task) => {
     const t0 = performance.now();
     try {

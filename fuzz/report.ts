@@ -61,7 +61,7 @@ export function signature(res: JobResult): string {
   return `${res.result.errorName ?? res.result.outcome}: ${msg}`.slice(0, 160);
 }
 
-const NAMES: Record<EngineName, string> = { tessera: 'Tessera (wasm)', ort: 'onnxruntime-node' };
+const NAMES: Record<EngineName, string> = { 'tessera': 'Tessera (wasm)', 'tessera-webgpu': 'Tessera (webgpu)', 'ort': 'onnxruntime-node' };
 
 export function summaryTable(records: readonly MutantRecord[], engines: readonly EngineName[]): string {
   const rows = engines.map((e) => {
