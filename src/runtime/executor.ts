@@ -43,6 +43,8 @@ export class Executor {
   private disposing: Promise<void> | undefined;
   /** The tail of the runs' queue (each run waits for the one before). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Runs queued and not yet settled. */
+  private inFlight = 0;
 
   private constructor(readonly executable: Executable, private readonly program: LoadedProgram) {
     const b = executable.batch;
@@ -157,6 +159,15 @@ export class Executor {
     if (onGpu && !this.program.readGpu) {
       return Promise.reject(new InputError(`outputLocation 'gpu-buffer' needs a GPU device; this executable runs on ${this.executable.module.kind}`));
     }
+    // A host device with no run in flight runs now: a run then costs no trip through the queue.
+    if (this.program.sync && this.inFlight === 0) {
+      try {
+        return Promise.resolve(this.runSync(feeds));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    this.inFlight++;
     const job = this.queue.then(async () => {
       const read = this.start(feeds);
       if (!onGpu) return read();
@@ -165,7 +176,7 @@ export class Executor {
       (await this.program.readGpu!(slots)).forEach((t, i) => { out[slots[i]!.name] = t; });
       return out;
     });
-    this.queue = job.then(() => undefined, () => undefined);
+    this.queue = job.then(() => undefined, () => undefined).finally(() => { this.inFlight--; });
     return job;
   }
 
