@@ -16,7 +16,7 @@ import { printPrimFunc } from '../tir/printer.js';
 import { estimateFlops } from '../tir/analysis.js';
 import { measure } from '../bench/measure.js';
 import { type CaseResult, checkCase } from '../check.js';
-import { parseTarget, targetKinds } from '../target/index.js';
+import { DEFAULT_TARGET, parseTarget, targetKinds } from '../target/index.js';
 
 /** A model argument may be a model file or a directory holding model.onnx. */
 function modelPath(p: string): string {
@@ -44,7 +44,7 @@ function targetString(v: string): string {
 }
 
 const targetOption = (): Option => new Option('-t, --target <target>', `code generation target with options, e.g. "wasm -threads=2" (${targetKinds().map((k) => k.name).join(', ')}; see \`tessera targets\`)`)
-  .argParser(targetString).default('wasm');
+  .argParser(targetString).default(DEFAULT_TARGET);
 
 function optLevel(v: string): number {
   const n = Number(v);
