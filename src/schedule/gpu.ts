@@ -4,7 +4,7 @@
  *   except `materialize` stages, which stay in their own nest (their own dispatch);
  * - a float32 reduction with a row axis and a column axis (a matmul's i and j, a conv's
  *   output channel and output column: the loads that vary along the column do not use the
- *   row) computes a register tile of up to 4x4 outputs per invocation: each step of its
+ *   row; a row of one for a GEMV) computes a register tile of up to 4x4 outputs per invocation: each step of its
  *   reduce loops loads one row of operands and one column and does all their products,
  *   the accumulators in local memory (cache_write), the init decomposed, elementwise
  *   consumers folded into the tile's write-back (reverse_compute_inline);
@@ -66,7 +66,13 @@ function varsOf(x: Extract<Expr, { kind: 'load' }>): Set<number> {
   return ids;
 }
 
-const TILE = [4, 2];
+/**
+ * Tile sizes per axis, largest first; 1 still gives the tile its local accumulator and the
+ * fused epilogue (a GEMV's one row: no scratch round trip between the sum and its bias).
+ */
+const TILE = [4, 2, 1];
+/** Invocations below which register tiles shrink (a GPU needs thousands in flight). */
+const MIN_INVOCATIONS = 4096;
 
 /**
  * The register-tile rule on reduction `name` (see the file comment), applied to `sch`;
@@ -91,10 +97,19 @@ function registerTile(sch: Schedule, name: string): boolean {
   let row: number | undefined;
   for (let i = ns - 1; i >= 0 && row === undefined; i--) if (i !== col && fits(i) && !withCol.has(b.iterVars[i]!.var.id)) row = i;
   if (row === undefined) return false;
-  const tileOf = (i: number): number => TILE.find((t) => b.iterVars[i]!.extent % t === 0)!;
+  const tileOf = (i: number, max: number): number => TILE.find((t) => t <= max && b.iterVars[i]!.extent % t === 0)!;
+  // Tiles shrink while they would leave fewer invocations than keep a GPU busy (a GEMV's
+  // one row keeps one output per invocation).
+  const outputs = b.iterVars.slice(0, ns).reduce((n, v) => n * v.extent, 1);
+  let tr = tileOf(row, 4);
+  let tc = tileOf(col, 4);
+  while (tr * tc > 1 && outputs / (tr * tc) < MIN_INVOCATIONS) {
+    if (tc >= tr) tc = tileOf(col, tc / 2);
+    else tr = tileOf(row, tr / 2);
+  }
   const names = loops.map((l) => l.loopVar.name);
-  const [ro, ri] = sch.split(names[row]!, [-1, tileOf(row)]) as [string, string];
-  const [co, ci] = sch.split(names[col]!, [-1, tileOf(col)]) as [string, string];
+  const [ro, ri] = sch.split(names[row]!, [-1, tr]) as [string, string];
+  const [co, ci] = sch.split(names[col]!, [-1, tc]) as [string, string];
   const outer = names.slice(0, ns).map((n, i) => (i === row ? ro : i === col ? co : n));
   const reduce = names.slice(ns);
   sch.reorder(...outer, ...reduce, ri, ci);

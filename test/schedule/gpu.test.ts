@@ -190,25 +190,45 @@ test("verifyGpu refuses what the device cannot run, naming the kernel and the fi
 
 test("the default GPU schedule: register tiles for a matmul with its epilogue, workgroups over the outputs, checked and computed", async () => {
   const webgpu = parseTarget('webgpu');
+  const [m, n, kk] = [256, 256, 16];
+  const A = placeholder([m, kk], 'float32', 'A');
+  const B = placeholder([kk, n], 'float32', 'B');
+  const k = reduceAxis(kk, 'k');
+  const C = compute([m, n], (i, j) => sum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C');
+  const D = compute([m, n], (i, j) => max(C.at(i, j), float(0)), 'D');
+  const sch = defaultSchedule(createPrimFunc('mm', [A, B] as TeTensor[], [D]), webgpu);
+  const text = printPrimFunc(sch.func);
+  assert.match(text, /C_local = alloc_local\(float32, \[4, 4\]\)/, text);
+  assert.ok(!/block D\(/.test(text), 'the ReLU is folded into the write-back');
+  const low = lowerForCodegen(sch.func);
+  // 65,536 outputs in 4x4 tiles: 4,096 invocations, 16 workgroups of 256.
+  assert.deepEqual(verifyGpu(low, webgpu), { grid: [16, 1, 1], workgroup: [256, 1, 1], sharedBytes: 0 });
+  let s = 5;
+  const r = (): number => { s = (s * 1103515245 + 12345) & 0x7fffffff; return s / 0x7fffffff - 0.5; };
+  const a = Float32Array.from({ length: m * kk }, r);
+  const b = Float32Array.from({ length: kk * n }, r);
+  const d = new Float32Array(m * n);
+  runJsKernel(low, [a, b, d]);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let acc = 0;
+    for (let q = 0; q < kk; q++) acc += a[i * kk + q]! * b[q * n + j]!;
+    const want = Math.max(acc, 0);
+    assert.ok(Math.abs(d[i * n + j]! - want) <= 1e-5 * (1 + Math.abs(want)), `D[${i}, ${j}] = ${d[i * n + j]}, want ${want}`);
+  }
+  // Few outputs keep one per invocation (the GPU needs thousands of invocations), still fused.
+  const small = printPrimFunc(defaultSchedule(matmulRelu16(), webgpu).func);
+  assert.match(small, /C_local = alloc_local\(float32, \[1, 1\]\)/, small);
+  assert.ok(!/block D\(/.test(small), small);
+});
+
+function matmulRelu16(): PrimFunc {
   const A = placeholder([M, K], 'float32', 'A');
   const B = placeholder([K, N], 'float32', 'B');
   const k = reduceAxis(K, 'k');
   const C = compute([M, N], (i, j) => sum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C');
   const D = compute([M, N], (i, j) => max(C.at(i, j), float(0)), 'D');
-  const sch = defaultSchedule(createPrimFunc('mm', [A, B] as TeTensor[], [D]), webgpu);
-  const text = printPrimFunc(sch.func);
-  assert.match(text, /C_local = alloc_local\(float32, \[4, 4\]\)/, text);
-  assert.match(text, /thread_binding\['threadIdx\.x'\]\(16\)/, `16x16 outputs in 4x4 tiles: 16 invocations\n${text}`);
-  assert.ok(!/block D\(/.test(text), 'the ReLU is folded into the write-back');
-  const launch = verifyGpu(lowerForCodegen(sch.func), webgpu);
-  assert.deepEqual(launch.workgroup, [16, 1, 1]);
-  const want = reference().map((v) => Math.max(v, 0));
-  const low = lowerForCodegen(sch.func);
-  const [a, b] = inputs();
-  const d = new Float32Array(M * N);
-  runJsKernel(low, [a, b, d]);
-  d.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-5 * (1 + Math.abs(want[i]!)), `D[${i}] = ${v}, want ${want[i]}`));
-});
+  return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
+}
 
 test('the default GPU schedule: a full reduction runs as one invocation; a huge grid spills into blockIdx.y', () => {
   const webgpu = parseTarget('webgpu');
