@@ -12,7 +12,8 @@
  * one dispatch each (they may exchange data through global memory, which one dispatch
  * orders only within an invocation); each must pass VerifyGpu, which gives its workgroup
  * size and grid. A loop bound to threadIdx/blockIdx becomes the invocation's id on that
- * axis; shared buffers become `var<workgroup>` arrays, local ones function-scope arrays.
+ * axis; shared buffers become `var<workgroup>` arrays, local ones function-scope arrays;
+ * `let`s (BindValues) become WGSL lets.
  *
  * Types: WGSL computes in f32, i32, u32 and bool. float64 computes as f32; 64-bit integers
  * as 32-bit ones; 8- and 16-bit integers as i32/u32, wrapped to their width where they
@@ -120,12 +121,11 @@ const CALLS: Partial<Record<string, string>> = {
 
 /** A scope of the shader: its declarations (local arrays) first, then its statements and nested scopes. */
 interface Scope {
-  readonly parent: Scope | undefined;
   readonly lets: string[];
   readonly body: (string | { open: string; scope: Scope; close: string })[];
 }
 
-const newScope = (parent: Scope | undefined): Scope => ({ parent, lets: [], body: [] });
+const newScope = (): Scope => ({ lets: [], body: [] });
 
 function render(scope: Scope, indent: string, out: string[]): void {
   for (const l of scope.lets) out.push(indent + l);
@@ -141,7 +141,7 @@ function render(scope: Scope, indent: string, out: string[]): void {
 }
 
 class DispatchEmitter {
-  private readonly root: Scope = newScope(undefined);
+  private readonly root: Scope = newScope();
   private current: Scope = this.root;
   private readonly helpers = new Set<string>();
   private readonly workgroupVars: string[] = [];
@@ -233,10 +233,6 @@ class DispatchEmitter {
 
   /** The WGSL for `e` (its subexpressions arrive bound by tir/transform/bind_values.ts, 'bind-all'). */
   expr(e: Expr): string {
-    return this.build(e);
-  }
-
-  private build(e: Expr): string {
     switch (e.kind) {
       case 'int': case 'float': return this.literal(e.value, e.dtype);
       case 'var': return `v${e.id}`;
@@ -355,7 +351,7 @@ class DispatchEmitter {
 
   /** Emits `inner` in a new scope opened by `open`. */
   private nested(open: string, inner: () => void, close = '}'): void {
-    const scope = newScope(this.current);
+    const scope = newScope();
     this.current.body.push({ open, scope, close });
     const outer = this.current;
     this.current = scope;
