@@ -27,7 +27,7 @@ import { coefficientOf, toLinear } from '../tir/arith.js';
 import type { Block, PrimFunc, Stmt } from '../tir/stmt.js';
 import { collectBlocks } from '../tir/stmt.js';
 import { Schedule } from './schedule.js';
-import { MAX_INLINE_COPY_NODES, inlineCopies, isPadding } from './inline_rule.js';
+import { MAX_INLINE_COPY_NODES, decomposeAtFirstReduceLoop, foldConsumers, inlineCopies, isPadding, operandLoads, topNests } from './rules.js';
 import type { Target } from '../target/index.js';
 import { ScheduleError } from './state.js';
 
@@ -108,15 +108,6 @@ function mentions(e: Expr, id: number): boolean {
   let hit = false;
   visitExpr(e, (x) => { if (x.kind === 'var' && x.id === id) hit = true; });
   return hit;
-}
-
-/** The loads of a reduction's value other than its accumulator. */
-function operandLoads(b: Block): Extract<Expr, { kind: 'load' }>[] {
-  const out: Extract<Expr, { kind: 'load' }>[] = [];
-  if (b.body.kind === 'store') {
-    visitExpr(b.body.value, (x) => { if (x.kind === 'load' && !b.writes.includes(x.buffer)) out.push(x); });
-  }
-  return out;
 }
 
 /**
@@ -308,17 +299,7 @@ function rfactorPlan(sch: Schedule, b: Block, f: CpuFacts): { loop: string; fact
 
 /** Folds elementwise consumers into the write-back and vectorizes its tile loops. */
 function fuseEpilogue(sch: Schedule, wb: string, f: CpuFacts): void {
-  for (;;) {
-    const out = sch.getBlock(wb).writes[0]!;
-    if (sch.func.params.includes(out)) break;
-    const consumer = collectBlocks(sch.func.body).find((x) => x !== sch.getBlock(wb) && x.reads.includes(out));
-    if (!consumer) break;
-    try {
-      sch.reverseComputeInline(consumer.name);
-    } catch {
-      break; // not an elementwise consumer: the write-back stays a separate step
-    }
-  }
+  foldConsumers(sch, wb);
   const loops = sch.getLoops(wb).filter((l) => l.loopVar.name.startsWith(`${wb.replace(/_wb$/, '')}_wb`));
   const last = loops[loops.length - 1];
   for (const l of loops.slice(0, -1)) if (l.extent > 1 && l.extent <= 16) sch.unroll(l.loopVar.name);
@@ -338,10 +319,7 @@ const PARALLEL_MIN_WORK = 1 << 16;
  * its iterations write disjoint outputs.
  */
 function parallelizeOuterLoops(sch: Schedule): void {
-  let body = sch.func.body;
-  while (body.kind === 'allocate') body = body.body;
-  const nests = body.kind === 'seq' ? body.stmts : [body];
-  for (let nest of nests) {
+  for (let nest of topNests(sch.func)) {
     while (nest.kind === 'for' && nest.extent === 1) nest = nest.body;
     if (nest.kind !== 'for' || nest.extent < 2 || estimateWork(nest) < PARALLEL_MIN_WORK) continue;
     const id = nest.loopVar.id;
@@ -451,12 +429,7 @@ export function cpuSchedule(func: PrimFunc, target: Target): Schedule {
       fuseEpilogue(sch, tileReduction(sch, name, f), f);
       continue;
     }
-    const reduceLoopVars = new Set<number>();
-    block.iterVars.forEach((iv, i) => {
-      if (iv.type === 'reduce') visitExpr(block.bindings[i]!, (e) => { if (e.kind === 'var') reduceLoopVars.add(e.id); });
-    });
-    const first = sch.getLoops(name).find((l) => reduceLoopVars.has(l.loopVar.id));
-    if (first) sch.decomposeReduction(name, first.loopVar.name);
+    decomposeAtFirstReduceLoop(sch, name);
   }
   vectorizeInjective(sch, f);
   unrollMarkedAxes(sch);

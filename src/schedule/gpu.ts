@@ -1,6 +1,6 @@
 /**
  * The default (untuned) schedule for GPU targets, by rule:
- * - injective stages are inlined into their readers as on CPUs (schedule/inline_rule.ts),
+ * - injective stages are inlined into their readers as on CPUs (schedule/rules.ts),
  *   except `materialize` stages, which stay in their own nest (their own dispatch);
  * - a float32 reduction with a row axis and a column axis (a matmul's i and j, a conv's
  *   output channel and output column: the loads that vary along the column do not use the
@@ -17,11 +17,11 @@
  * A nest with no spatial loop (a reduction to one value) runs as one invocation.
  */
 import { type Expr, visitExpr } from '../ir/expr.js';
-import { type Block, type For, type PrimFunc, type Stmt, collectBlocks } from '../tir/stmt.js';
+import { type For, type PrimFunc, type Stmt, collectBlocks } from '../tir/stmt.js';
 import type { Target } from '../target/index.js';
 import { Schedule } from './schedule.js';
 import { ScheduleError, usesVars } from './state.js';
-import { MAX_INLINE_COPY_NODES, inlineCopies } from './inline_rule.js';
+import { MAX_INLINE_COPY_NODES, decomposeAtFirstReduceLoop, foldConsumers, inlineCopies, operandLoads, topNests } from './rules.js';
 
 /** Threads per workgroup the rules aim for when the extent allows it. */
 const PREFERRED_THREADS = 256;
@@ -30,13 +30,6 @@ const PREFERRED_THREADS = 256;
 function divisorAtMost(n: number, max: number): number {
   for (let d = Math.min(n, max); d > 1; d--) if (n % d === 0) return d;
   return 1;
-}
-
-/** The top-level loop nests of the function (below its top-level allocations). */
-function topNests(f: PrimFunc): Stmt[] {
-  let body = f.body;
-  while (body.kind === 'allocate') body = body.body;
-  return body.kind === 'seq' ? [...body.stmts] : [body];
 }
 
 /** The outer loops of a nest that bind only spatial iterators of the blocks inside (one chain). */
@@ -50,13 +43,6 @@ function spatialPrefix(nest: Stmt): For[] {
     out.push(s);
     s = s.body;
   }
-  return out;
-}
-
-/** The loads of a reduction's value other than its accumulator. */
-function operandLoads(b: Block): Extract<Expr, { kind: 'load' }>[] {
-  const out: Extract<Expr, { kind: 'load' }>[] = [];
-  if (b.body.kind === 'store') visitExpr(b.body.value, (x) => { if (x.kind === 'load' && !b.writes.includes(x.buffer)) out.push(x); });
   return out;
 }
 
@@ -117,17 +103,7 @@ function registerTile(sch: Schedule, name: string): boolean {
   sch.decomposeReduction(name, reduce[0]!);
   for (const l of [ri, ci, `${ri}_init`, `${ci}_init`]) sch.unroll(l);
   // Elementwise consumers (bias, activation, residual add) join the write-back.
-  for (;;) {
-    const out = sch.getBlock(wb).writes[0]!;
-    if (sch.func.params.includes(out)) break;
-    const consumer = collectBlocks(sch.func.body).find((x) => x.name !== wb && x.reads.includes(out));
-    if (!consumer) break;
-    try {
-      sch.reverseComputeInline(consumer.name);
-    } catch {
-      break;
-    }
-  }
+  foldConsumers(sch, wb);
   for (const l of sch.getLoops(wb)) if (l.loopVar.name.startsWith(`${name}_wb`) && l.extent <= 16) sch.unroll(l.loopVar.name);
   return true;
 }
@@ -156,8 +132,7 @@ export function gpuSchedule(func: PrimFunc, target: Target): Schedule {
       sch.replay(trial.trace);
       continue;
     }
-    const reduceLoop = sch.getLoops(name).find((l) => block.iterVars.some((iv, i) => iv.type === 'reduce' && usesVars(block.bindings[i]!, new Set([l.loopVar.id]))));
-    if (reduceLoop) sch.decomposeReduction(name, reduceLoop.loopVar.name);
+    decomposeAtFirstReduceLoop(sch, name);
   }
   const maxThreads = Math.min(PREFERRED_THREADS, limits.maxThreadsPerWorkgroup, limits.maxWorkgroupSize[0]);
   for (const nest of topNests(sch.func)) {
