@@ -38,11 +38,8 @@ export interface EngineTask {
 
 type Runner = (task: EngineTask) => Promise<void>;
 
-/** Debian chromium's SwiftShader Vulkan driver: the GPU Dawn uses where there is none (set before Dawn starts). */
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
 async function tesseraRunner(target: 'wasm' | 'webgpu'): Promise<{ run: Runner; clean: (e: unknown) => boolean }> {
-  if (target === 'webgpu' && !process.env['VK_ICD_FILENAMES'] && (await import('node:fs')).existsSync(SWIFTSHADER_ICD)) process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
+  if (target === 'webgpu') (await import('../src/bench/chromium.js')).selectSwiftShaderVulkan();
   const { InferenceSession } = await import('../src/api.js');
   const { Tensor } = await import('../src/runtime/tensor.js');
   const { TesseraError } = await import('../src/runtime/error.js');

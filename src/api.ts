@@ -25,8 +25,7 @@ import type { Tensor } from './runtime/tensor.js';
 import { GpuTensor } from './runtime/gpu_tensor.js';
 import { InputError } from './runtime/error.js';
 import type { RunOptions } from './runtime/executor.js';
-import { DEFAULT_TARGET, parseTarget } from './target/index.js';
-import { type CompileOptions, type CompileResult, compile } from './driver.js';
+import { type CompileOptions, type CompileResult, compile, resolveTarget } from './driver.js';
 import { InputValueNeeded, type OnnxSignature, onnxSignature } from './frontend/onnx/importer.js';
 import { DynamicShapeError } from './build/dynamic_batch.js';
 
@@ -67,7 +66,7 @@ export class InferenceSession {
     first?: Compiled,
   ) {
     this.upFront = first;
-    this.onGpu = parseTarget(options.target ?? DEFAULT_TARGET).keys.includes('gpu');
+    this.onGpu = resolveTarget(options).keys.includes('gpu');
     this.compiledUpFront = first !== undefined;
     this.lastResult = first?.result;
     this.specs = signature.inputs.map((i) => ({

@@ -7,10 +7,22 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
+
+/** Debian chromium's SwiftShader Vulkan driver: the GPU Dawn (Node's webgpu) can use on a machine without one. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Points Vulkan at SwiftShader when the environment names no driver and chromium ships it
+ * (tests, the fuzzer); must run before Dawn starts in this process.
+ */
+export function selectSwiftShaderVulkan(): void {
+  if (!process.env['VK_ICD_FILENAMES'] && existsSync(SWIFTSHADER_ICD)) process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
+  process.env['XDG_RUNTIME_DIR'] ??= '/tmp';
+}
 
 /** The checkout (this file runs from dist/src/bench/). */
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');

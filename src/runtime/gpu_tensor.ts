@@ -51,11 +51,7 @@ export class GpuTensor {
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(MAP_READ);
-    const words = new Uint32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
-    return fromWords(this.type, words);
+    return fromWords(this.type, await mapWords(staging));
   }
 
   /** Frees the GPU memory; disposing again is harmless. */
@@ -63,5 +59,17 @@ export class GpuTensor {
     if (this.freed) return;
     this.freed = true;
     this.buffer.destroy();
+  }
+}
+
+/** The words of a MAP_READ staging buffer once the GPU has filled it (a copy; the buffer is destroyed). */
+export async function mapWords(staging: GPUBuffer): Promise<Uint32Array> {
+  try {
+    await staging.mapAsync(MAP_READ);
+    const words = new Uint32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    return words;
+  } finally {
+    staging.destroy();
   }
 }

@@ -5,15 +5,12 @@
  * Its ICD is selected here when the environment names none (it must be set before Dawn
  * starts; each test file runs in its own process).
  */
-import { existsSync } from 'node:fs';
 import { compile } from '../../src/driver.js';
+import { selectSwiftShaderVulkan } from '../../src/bench/chromium.js';
 import { Executor } from '../../src/runtime/executor.js';
 import { makeModel } from '../../src/frontend/onnx/model_builder.js';
 
-export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
-if (!process.env['VK_ICD_FILENAMES'] && existsSync(SWIFTSHADER_ICD)) process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
-process.env['XDG_RUNTIME_DIR'] ??= '/tmp';
+selectSwiftShaderVulkan();
 
 let probe: Promise<string | false> | undefined;
 

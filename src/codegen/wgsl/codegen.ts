@@ -20,7 +20,8 @@
  * are stored or cast to; float16/bfloat16 as f32, rounded to their precision likewise.
  */
 import type { DType } from '../../runtime/dtype.js';
-import { type Buffer, type Expr, isFloatDType } from '../../ir/expr.js';
+import type { Buffer, Expr } from '../../ir/expr.js';
+import { wordKind } from '../../runtime/word_storage.js';
 import type { PrimFunc, Stmt } from '../../tir/stmt.js';
 import type { Target } from '../../target/target.js';
 import type { WebGpuDispatch, WebGpuKernel, WebGpuKernelModule } from '../../runtime/devices/webgpu.js';
@@ -30,18 +31,8 @@ import { registerCodegen } from '../registry.js';
 
 type WType = 'f32' | 'i32' | 'u32' | 'bool';
 
-function wtype(t: DType): WType {
-  if (isFloatDType(t)) return 'f32';
-  if (t === 'bool') return 'bool';
-  if (t === 'int8' || t === 'int16' || t === 'int32' || t === 'int64') return 'i32';
-  return 'u32';
-}
-
-/** How an element is held in memory (bool as a u32 word). */
-const memType = (t: DType): Exclude<WType, 'bool'> => {
-  const w = wtype(t);
-  return w === 'bool' ? 'u32' : w;
-};
+/** The WGSL type a value of `t` computes in: its word's (runtime/word_storage.ts), bool as bool. */
+const wtype = (t: DType): WType => (t === 'bool' ? 'bool' : wordKind(t));
 
 /**
  * Whether an integer expression is never negative: loop variables (from 0), non-negative
@@ -394,7 +385,7 @@ class DispatchEmitter {
       case 'allocate': {
         const b = s.buffer;
         const n = b.shape.reduce((x, d) => x * d, 1);
-        if (b.scope === 'shared') this.workgroupVars.push(`var<workgroup> ${this.name(b)}: array<${memType(b.dtype)}, ${n}>;`);
+        if (b.scope === 'shared') this.workgroupVars.push(`var<workgroup> ${this.name(b)}: array<${wordKind(b.dtype)}, ${n}>;`);
         else if (b.scope === 'local') this.current.lets.push(`var ${this.name(b)}: array<${wtype(b.dtype)}, ${n}>;`);
         else this.fail(`scratch buffer ${b.name} in global memory inside a dispatch`);
         this.stmt(s.body);

@@ -15,8 +15,8 @@ import type { Executable, KernelModule, TensorSlot } from '../executable.js';
 import { WordRangeError, fromWords, toWords } from '../word_storage.js';
 import { shapeSize } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
-import { type DeviceOptions, type LoadedProgram, registerDevice } from './device.js';
-import { GpuTensor } from '../gpu_tensor.js';
+import { type LoadedProgram, registerDevice } from './device.js';
+import { GpuTensor, mapWords } from '../gpu_tensor.js';
 
 export interface WebGpuDispatch {
   /** Index into the module's shaders. */
@@ -40,13 +40,12 @@ export function isWebGpuModule(m: KernelModule): m is WebGpuKernelModule {
   return m.kind === 'webgpu';
 }
 
-// The numeric values of GPUBufferUsage and GPUMapMode (the globals are absent in Node).
+// The numeric values of GPUBufferUsage (the globals are absent in Node).
 const MAP_READ = 0x1;
 const COPY_SRC = 0x4;
 const COPY_DST = 0x8;
 const UNIFORM = 0x40;
 const STORAGE = 0x80;
-const MAP_MODE_READ = 0x1;
 
 /** Uniform-buffer offsets must be multiples of this (minUniformBufferOffsetAlignment on every adapter). */
 const UNIFORM_ALIGN = 256;
@@ -162,7 +161,7 @@ function pipelinesOf(device: GPUDevice): DeviceCache {
   return c;
 }
 
-async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Promise<LoadedProgram> {
+async function loadWebGpuProgram(exe: Executable): Promise<LoadedProgram> {
   const mod = webgpuModule(exe);
   const device = await openDevice(exe.arenaBytes);
   let lost: string | undefined;
@@ -274,15 +273,13 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
       check();
       return slots.map((s) => fromWords(s.dtype, new Uint32Array(0)));
     }
+    let all: Uint32Array;
     try {
-      await staging.mapAsync(MAP_MODE_READ);
+      all = await mapWords(staging);
     } catch (e) {
       check();
       throw new DeviceError(`reading the results back from the GPU failed: ${(e as Error).message}`);
     }
-    const all = new Uint32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
     let at = 0;
     return slots.map((s, i) => {
       const n = sizes[i]! / 4;
@@ -338,12 +335,11 @@ async function loadWebGpuProgram(exe: Executable, _opts: DeviceOptions = {}): Pr
       const bytes = shapeSize(s.shape) * 4;
       return { s, bytes, buffer: allocate(Math.max(4, bytes), STORAGE | COPY_SRC | COPY_DST, `output of ${shapeSize(s.shape)} ${s.dtype} elements`) };
     });
-    await submit((enc) => { for (const o of out) if (o.bytes > 0) enc.copyBufferToBuffer(arena!, o.s.offset, o.buffer, 0, o.bytes); });
-    const refused = (await Promise.all(allocations)).find((m) => m !== null);
-    allocations = [];
-    if (refused) {
+    try {
+      await submit((enc) => { for (const o of out) if (o.bytes > 0) enc.copyBufferToBuffer(arena!, o.s.offset, o.buffer, 0, o.bytes); });
+    } catch (e) {
       for (const o of out) o.buffer.destroy();
-      throw new DeviceError(refused);
+      throw e;
     }
     return out.map((o) => new GpuTensor(o.s.dtype, o.s.shape, o.buffer, device));
   };
