@@ -9,7 +9,7 @@ import { type Target, parseTarget } from '../target/index.js';
 import { type Graph, type Value, FUSED_OP, NodeError } from '../graph/ir.js';
 import { getOp } from '../ops/registry.js';
 import { generateModule } from '../codegen/index.js';
-import { type LoweredKernel, kernelGroups, lowerGroup } from './lower.js';
+import { type LoweredKernel, type ScheduleProvider, kernelGroups, lowerGroup } from './lower.js';
 import { checkBatchSeparable, dynamicBatchDim, isBatched } from './dynamic_batch.js';
 import { alignUp, planMemory } from './memory_plan.js';
 import { bytesText, checkArenaBytes } from '../runtime/limits.js';
@@ -17,6 +17,8 @@ import { bytesText, checkArenaBytes } from '../runtime/limits.js';
 export interface BuildOptions {
   /** The target (an object, or a target string such as "wasm -threads=2"). */
   readonly target: Target | string;
+  /** Each kernel's schedule (default: the target's default rules). */
+  readonly schedule?: ScheduleProvider;
 }
 
 export interface BuildResult {
@@ -76,7 +78,7 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     if (batchDim && [...grp.nodes.flatMap((n) => n.inputs), ...grp.outputs].some((v) => v && isBatched(v, batchDim))) {
       checkBatchSeparable(grp.nodes, i, grp.outputs, batchDim);
     }
-    return lowerGroup(grp.nodes, i, grp.outputs, target, bind);
+    return lowerGroup(grp.nodes, i, grp.outputs, target, bind, opts.schedule);
   }));
   const generated = time('codegen', () => generateModule(target, kernels.map((k) => k.func)));
   const { module, workspaceBytes } = generated;

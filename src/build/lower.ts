@@ -14,7 +14,7 @@ import { type Tensor as TeTensor, compute, placeholder } from '../te/tensor.js';
 import { createPrimFunc } from '../te/lower.js';
 import { defaultSchedule } from '../schedule/default.js';
 import type { Target } from '../target/index.js';
-import type { Instruction } from '../schedule/schedule.js';
+import type { Instruction, Schedule } from '../schedule/schedule.js';
 import { lowerForCodegen } from '../tir/transform/pipeline.js';
 import { bindValues } from '../tir/transform/bind_values.js';
 import { type PrimFunc, stmtExprs, visitStmt } from '../tir/stmt.js';
@@ -30,6 +30,12 @@ export interface LoweredKernel {
   readonly outputs: readonly Value[];
   readonly nodes: readonly Node[];
 }
+
+/**
+ * Chooses each kernel's schedule from its unscheduled function: the default rules
+ * (defaultSchedule), or e.g. a tuning database's best record for the workload.
+ */
+export type ScheduleProvider = (func: PrimFunc, target: Target) => Schedule;
 
 /** Sizes that symbolic dims take while lowering (a dynamic batch's kernels are generated for one sample). */
 export type DimBinding = Readonly<Record<string, number>>;
@@ -116,13 +122,19 @@ export function composeTe(nodes: readonly Node[], index: number, outputs: readon
 
 export const kernelName = (nodes: readonly Node[], index: number): string => `k${index}_${sanitize(nodes.map((n) => n.op).join('_')).slice(0, 48)}`;
 
-/** Lowers one group of nodes (in topological order) to a kernel computing `outputs`, scheduled for `target`. */
-export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], target: Target, bind: DimBinding = {}): LoweredKernel {
+/** A group's unscheduled function (the workload a schedule is chosen for) and its input values. */
+export function groupFunc(nodes: readonly Node[], index: number, outputs: readonly Value[], bind: DimBinding = {}): { func: PrimFunc; inputs: Value[] } {
   const { inputs, placeholders, outputs: outTensors } = composeTe(nodes, index, outputs, bind);
-  const name = kernelName(nodes, index);
+  return { func: createPrimFunc(kernelName(nodes, index), placeholders, outTensors), inputs };
+}
+
+/** Lowers one group of nodes (in topological order) to a kernel computing `outputs`, scheduled for `target`. */
+export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], target: Target, bind: DimBinding = {}, schedule: ScheduleProvider = defaultSchedule): LoweredKernel {
+  const { func: unscheduled, inputs } = groupFunc(nodes, index, outputs, bind);
+  const name = unscheduled.name;
   let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace'>;
   try {
-    const sch = defaultSchedule(createPrimFunc(name, placeholders, outTensors), target);
+    const sch = schedule(unscheduled, target);
     lowered = { func: bindValues(lowerForCodegen(sch.func), target.valueBinding), scheduled: sch.func, trace: sch.trace };
   } catch (e) {
     const n = nodes[nodes.length - 1]!;
@@ -160,6 +172,8 @@ function checkOutput(node: Node, v: Value, dtype: DType, shape: readonly number[
 }
 
 export interface KernelGroup {
+  /** The graph node the kernel computes (a fused node, or the op itself). */
+  readonly node: Node;
   readonly nodes: readonly Node[];
   readonly outputs: readonly Value[];
 }
@@ -168,8 +182,8 @@ export interface KernelGroup {
 export function kernelGroups(g: Graph): KernelGroup[] {
   const out: KernelGroup[] = [];
   for (const n of g.nodes) {
-    if (n.op === FUSED_OP) out.push({ nodes: n.body!.nodes, outputs: n.outputs });
-    else if (!getOp(n.op).view) out.push({ nodes: [n], outputs: n.outputs });
+    if (n.op === FUSED_OP) out.push({ node: n, nodes: n.body!.nodes, outputs: n.outputs });
+    else if (!getOp(n.op).view) out.push({ node: n, nodes: [n], outputs: n.outputs });
   }
   return out;
 }

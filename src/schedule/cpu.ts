@@ -30,6 +30,7 @@ import { Schedule } from './schedule.js';
 import { MAX_INLINE_COPY_NODES, decomposeAtFirstReduceLoop, foldConsumers, inlineCopies, isPadding, operandLoads, topNests } from './rules.js';
 import type { Target } from '../target/index.js';
 import { ScheduleError } from './state.js';
+import type { Decider } from './decisions.js';
 
 /**
  * The target facts the CPU rules use: `lanes` float32 lanes per vector; `vregs` vector
@@ -193,19 +194,24 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   const groupOptions = va !== undefined ? divisors(colExt / f.lanes, 4) : [1];
   const blockOptions = blockAxis === undefined ? [1] : divisors(b.iterVars[blockAxis]!.extent, 4);
   // Maximize multiply-adds per operand load: rows·cols / (rows + cols), cols = blocks·groups vectors.
-  let best = { rows: 1, groups: 1, blocks: 1 };
-  const score = (r: number, c: number): number => (r * c) / (r + c);
+  // The tiles that fit are the candidates of decision tile:<block>; the best score is its default.
+  const candidates: { rows: number; groups: number; blocks: number }[] = [];
   for (const rows of rowOptions) {
     for (const groups of groupOptions) {
       for (const blocks of blockOptions) {
         const cols = groups * blocks;
-        const bestCols = best.groups * best.blocks;
-        if (rows * cols + rows + cols > f.vregs) continue;
-        const better = score(rows, cols) - score(best.rows, bestCols);
-        if (better > 1e-9 || (Math.abs(better) <= 1e-9 && rows * cols > best.rows * bestCols)) best = { rows, groups, blocks };
+        if (rows * cols + rows + cols <= f.vregs) candidates.push({ rows, groups, blocks });
       }
     }
   }
+  let bestIndex = 0;
+  const score = (r: number, c: number): number => (r * c) / (r + c);
+  candidates.forEach((c, i) => {
+    const best = candidates[bestIndex]!;
+    const better = score(c.rows, c.groups * c.blocks) - score(best.rows, best.groups * best.blocks);
+    if (better > 1e-9 || (Math.abs(better) <= 1e-9 && c.rows * c.groups * c.blocks > best.rows * best.groups * best.blocks)) bestIndex = i;
+  });
+  const best = candidates[sch.sampleCategorical(`tile:${name}`, candidates.map((c) => `${c.rows}x${c.groups}x${c.blocks}`), bestIndex)]!;
   const row = rowAxis !== undefined && best.rows > 1 ? { i: rowAxis, tile: best.rows } : undefined;
   const rowTile = row?.tile ?? 1;
   const block = blockAxis !== undefined && best.blocks > 1 ? { i: blockAxis, tile: best.blocks } : undefined;
@@ -243,7 +249,8 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   // The column tile's outer loop, then the row tile's, innermost among the spatial loops: the
   // operand panel that the column tile reads (e.g. a block of weight columns) stays in cache
   // while the rows advance. The accumulator tile is cached under the innermost of them.
-  const tileOuter = [colOuter, ...(rowOuter ? [rowOuter] : [])];
+  const rowInside = !rowOuter || sch.sampleCategorical(`tile-order:${name}`, ['column-outside-row', 'row-outside-column'], 0) === 0;
+  const tileOuter = rowOuter ? (rowInside ? [colOuter, rowOuter] : [rowOuter, colOuter]) : [colOuter];
   const spatialOrder = [...order.filter((l) => !tileOuter.includes(l)), ...tileOuter];
   const inner = [rowInner, blockInner, colGroups, lanes].filter((l): l is string => l !== undefined);
   // The longest reduce loop innermost: the tile's loop that runs the most steps in a row
@@ -251,17 +258,28 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   // Short reduce loops (a blocked layout's 4 input channels, a kernel's 3 taps) are unrolled
   // inside it, as many rounds as registers allow (f.vregs, at most UNROLL_REDUCE), so each step of the innermost loop does several
   // rounds of the tile's multiply-adds.
-  const longest = loops.slice(ns).reduce((a, l) => (l.extent > a.extent ? l : a)).loopVar.name;
+  const reduceByName = loops.slice(ns);
+  const longestDefault = reduceByName.reduce((a, l) => (l.extent > a.extent ? l : a));
+  const longest = reduceByName.length === 1 ? longestDefault.loopVar.name
+    : reduceByName[sch.sampleCategorical(`reduce-inner:${name}`, reduceByName.map((l) => l.loopVar.name), reduceByName.indexOf(longestDefault))]!.loopVar.name;
   const tileCols = va !== undefined ? groups * (block?.tile ?? 1) : 1;
-  const maxRounds = Math.max(1, Math.min(UNROLL_REDUCE, Math.floor((f.vregs - rowTile * tileCols) / (rowTile + tileCols))));
+  const roundsLimit = Math.max(1, Math.floor((f.vregs - rowTile * tileCols) / (rowTile + tileCols)));
+  const roundsDefault = Math.min(UNROLL_REDUCE, roundsLimit);
+  const roundsOptions = [...new Set([1, 2, 4, 8, roundsDefault].filter((r) => r <= Math.max(roundsLimit, roundsDefault)))].sort((a, b) => a - b);
+  const maxRounds = roundsOptions[sch.sampleCategorical(`reduce-rounds:${name}`, roundsOptions.map(String), roundsOptions.indexOf(roundsDefault))]!;
   const short: string[] = [];
   let rounds = 1;
-  for (const l of [...loops.slice(ns)].reverse()) {
+  for (const l of [...reduceByName].reverse()) {
     if (l.loopVar.name === longest || l.extent > SHORT_REDUCE || rounds * l.extent > maxRounds) continue;
     short.unshift(l.loopVar.name);
     rounds *= l.extent;
   }
-  const reduceOrder = [...reduceLoops.filter((l) => l !== longest && !short.includes(l)), longest, ...short];
+  // Optionally, part of the long loop unrolled too (more rounds per step, fewer loop branches).
+  const longLoop = reduceByName.find((l) => l.loopVar.name === longest)!;
+  const [, longUnroll] = longLoop.extent > 1 ? sch.samplePerfectTile(`reduce-unroll:${name}`, longest, 2, 8, [longLoop.extent, 1]) : [1, 1];
+  const longParts = longUnroll! > 1 ? sch.split(longest, [-1, longUnroll!]) : [longest];
+  if (longUnroll! > 1) short.unshift(longParts[1]!);
+  const reduceOrder = [...reduceLoops.filter((l) => l !== longest && !short.includes(l)), longParts[0]!, ...short];
   sch.reorder(...spatialOrder, ...reduceOrder, ...inner);
   for (const l of short) sch.unroll(l);
   const wb = sch.cacheWrite(name, tileOuter[tileOuter.length - 1]!);
@@ -292,8 +310,9 @@ function rfactorPlan(sch: Schedule, b: Block, f: CpuFacts): { loop: string; fact
   if (v.kind !== 'binary' || !['add', 'min', 'max'].includes(v.op)) return undefined;
   const strides = operandLoads(b).map((x) => laneStride(x, k.var.id, f));
   if (!strides.includes(1) || strides.some((st) => st !== 0 && st !== 1)) return undefined;
-  const factor = [16, 8, f.lanes].find((f) => k.extent % f === 0 && k.extent >= 2 * f);
-  if (!factor) return undefined;
+  const factors = [16, 8, f.lanes].filter((f) => k.extent % f === 0 && k.extent >= 2 * f);
+  if (factors.length === 0) return undefined;
+  const factor = factors.length === 1 ? factors[0]! : factors[sch.sampleCategorical(`rfactor:${b.name}`, factors.map(String), 0)]!;
   return { loop: sch.getLoops(b.name)[b.iterVars.length - 1]!.loopVar.name, factor };
 }
 
@@ -406,10 +425,10 @@ function unrollMarkedAxes(sch: Schedule): void {
 }
 
 /** The CPU rules' schedule of `func` for a `cpu` target. */
-export function cpuSchedule(func: PrimFunc, target: Target): Schedule {
+export function cpuSchedule(func: PrimFunc, target: Target, decide?: Decider): Schedule {
   const f: CpuFacts = { lanes: target.vectorLanes('float32'), vregs: target.vectorRegisters };
   if (f.lanes !== 4) throw new ScheduleError('default schedule', func.name, `the CPU schedule rules vectorize 4 float32 lanes (the blocked layouts' block); target '${target.kind}' has ${f.lanes}`);
-  const sch = new Schedule(func);
+  const sch = new Schedule(func, decide);
   const plans: TilePlan[] = collectBlocks(func.body).filter((b) => tileable(sch, b)).map((b) => ({ block: b.name }));
   const tiled = new Set(plans.map((p) => p.block));
   sch.computeInlineWhere((c) => {

@@ -22,6 +22,7 @@ import type { Target } from '../target/index.js';
 import { Schedule } from './schedule.js';
 import { ScheduleError, usesVars } from './state.js';
 import { MAX_INLINE_COPY_NODES, decomposeAtFirstReduceLoop, foldConsumers, inlineCopies, operandLoads, topNests } from './rules.js';
+import type { Decider } from './decisions.js';
 
 /** Threads per workgroup the rules aim for when the extent allows it. */
 const PREFERRED_THREADS = 256;
@@ -108,10 +109,10 @@ function registerTile(sch: Schedule, name: string): boolean {
   return true;
 }
 
-export function gpuSchedule(func: PrimFunc, target: Target): Schedule {
+export function gpuSchedule(func: PrimFunc, target: Target, decide?: Decider): Schedule {
   const limits = target.gpu;
   if (!limits) throw new ScheduleError('default schedule', func.name, `target '${target.kind}' has no GPU limits`);
-  const sch = new Schedule(func);
+  const sch = new Schedule(func, decide);
   sch.computeInlineWhere((c) => {
     const writesScratch = c.block.writes.every((b) => !sch.func.params.includes(b));
     return !c.block.init && writesScratch && !c.block.materialize && inlineCopies(c) <= MAX_INLINE_COPY_NODES;
@@ -121,7 +122,7 @@ export function gpuSchedule(func: PrimFunc, target: Target): Schedule {
     const block = sch.getBlock(name);
     if (!block.init) continue;
     // Tried on a copy: a block the rule does not fit leaves the schedule as it was.
-    const trial = new Schedule(sch.func);
+    const trial = new Schedule(sch.func, decide);
     let tiled = false;
     try {
       tiled = registerTile(trial, name);

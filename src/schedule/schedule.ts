@@ -3,6 +3,8 @@
  * each appended to a replayable, JSON-serializable trace (TensorIR's tir.Schedule).
  * Blocks are addressed by block name, loops by loop-variable name. Every primitive
  * checks its preconditions and refuses with a ScheduleError rather than emit wrong code.
+ * Sampling instructions (decisions.ts) record the choices a rule made; a schedule built
+ * with a Decider takes its choices from it.
  */
 import { type Block, type For, type PrimFunc, type ThreadAxis, collectBlocks } from '../tir/stmt.js';
 import type { Expr, MemoryScope } from '../ir/expr.js';
@@ -12,12 +14,14 @@ import { annotate, fuse, reorder, split } from './loop_prims.js';
 import { cacheRead, computeAt } from './region_prims.js';
 import { type LayoutMap, transformLayout } from './layout_prims.js';
 import { rfactor } from './rfactor.js';
-import { ScheduleError, failer, findBlock, loopsAbove } from './state.js';
+import { ScheduleError, failer, findBlock, findLoop, loopsAbove } from './state.js';
+import { type Decider, type SampleInstruction, checkDecision } from './decisions.js';
 
 export { ScheduleError };
 export type { LayoutMap };
 
 export type Instruction =
+  | SampleInstruction
   | { readonly prim: 'compute_inline'; readonly block: string }
   | { readonly prim: 'reverse_compute_inline'; readonly block: string }
   | { readonly prim: 'decompose_reduction'; readonly block: string; readonly loop: string }
@@ -37,8 +41,10 @@ export type Instruction =
 export class Schedule {
   private current: PrimFunc;
   private readonly instructions: Instruction[] = [];
+  private readonly sampled = new Set<string>();
 
-  constructor(func: PrimFunc) {
+  /** `decide` makes the choices of sampling instructions (by default, each rule's default). */
+  constructor(func: PrimFunc, private readonly decide?: Decider) {
     if (func.flat) throw new ScheduleError('create', func.name, 'cannot schedule a flattened function');
     this.current = func;
   }
@@ -66,6 +72,34 @@ export class Schedule {
   private record(inst: Instruction, func: PrimFunc): void {
     this.current = func;
     this.instructions.push(inst);
+  }
+
+  /** A choice among named candidates; returns the chosen index (`fallback` unless the decider says otherwise). */
+  sampleCategorical(key: string, candidates: readonly string[], fallback: number): number {
+    return this.sample({ prim: 'sample_categorical', key, candidates: [...candidates], decision: fallback }) as number;
+  }
+  /**
+   * Factors that split `loop` into `n` levels (outermost first, product its extent, the
+   * innermost at most `maxInnermost`); the caller applies them (split).
+   */
+  samplePerfectTile(key: string, loop: string, n: number, maxInnermost: number, fallback: readonly number[]): number[] {
+    const { extent } = findLoop(this.current, loop, failer('sample_perfect_tile', this.current));
+    return [...(this.sample({ prim: 'sample_perfect_tile', key, loop, extent, n, maxInnermost, decision: [...fallback] }) as readonly number[])];
+  }
+  /** One of `candidates` (loop names) for `block` to go under; returns the chosen loop's name. */
+  sampleComputeLocation(key: string, block: string, candidates: readonly string[], fallback: number): string {
+    this.getBlock(block);
+    return candidates[this.sample({ prim: 'sample_compute_location', key, block, candidates: [...candidates], decision: fallback }) as number]!;
+  }
+  private sample(inst: SampleInstruction, replaying = false): SampleInstruction['decision'] {
+    if (this.sampled.has(inst.key)) throw new ScheduleError(inst.prim, this.current.name, `decision key ${inst.key} is sampled twice`);
+    checkDecision(inst, inst.decision, this.current.name);
+    const given = replaying ? undefined : this.decide?.(inst);
+    if (given !== undefined) checkDecision(inst, given, this.current.name);
+    const taken = { ...inst, decision: given ?? inst.decision } as SampleInstruction;
+    this.sampled.add(inst.key);
+    this.instructions.push(taken);
+    return taken.decision;
   }
 
   computeInline(block: string): void {
@@ -177,8 +211,16 @@ export class Schedule {
     this.record({ prim: 'set_scope', buffer, scope }, setScope(this.current, buffer, scope));
   }
 
+  /** Applies one instruction as recorded (a sampling instruction keeps its recorded decision). */
   apply(inst: Instruction): void {
     switch (inst.prim) {
+      case 'sample_categorical': case 'sample_compute_location': this.sample(inst, true); return;
+      case 'sample_perfect_tile': {
+        const { extent } = findLoop(this.current, inst.loop, failer('sample_perfect_tile', this.current));
+        if (extent !== inst.extent) throw new ScheduleError('sample_perfect_tile', this.current.name, `loop ${inst.loop} has extent ${extent}, the trace says ${inst.extent}`);
+        this.sample(inst, true);
+        return;
+      }
       case 'compute_inline': return this.computeInline(inst.block);
       case 'reverse_compute_inline': return this.reverseComputeInline(inst.block);
       case 'decompose_reduction': return this.decomposeReduction(inst.block, inst.loop);
