@@ -6,7 +6,7 @@
  * Scratch buffers become module-level typed arrays, allocated once per load.
  */
 import type { DType } from '../../runtime/dtype.js';
-import { type Buffer, type Expr, isFloatDType } from '../../ir/expr.js';
+import { type Buffer, type Expr, type Var, isFloatDType } from '../../ir/expr.js';
 import type { PrimFunc, Stmt } from '../../tir/stmt.js';
 import type { JsKernelModule } from '../../runtime/devices/js.js';
 import { registerCodegen } from '../registry.js';
@@ -38,7 +38,13 @@ const ARRAY_CLASS: Record<DType, string> = {
 };
 
 class FunctionEmitter {
+  /** Buffer names by buffer id: parameters `p<i>`, scratch `k<kernel>_s<j>`. */
   private readonly names = new Map<number, string>();
+  /**
+   * Variable names by var id: `v<n>`, n counting the function's variables in the order they
+   * are bound (not their global ids, so compiling the same model twice gives the same text).
+   */
+  private readonly varNames = new Map<number, string>();
   readonly scratch: Buffer[] = [];
   private lines: string[] = [];
 
@@ -56,8 +62,13 @@ class FunctionEmitter {
     return n;
   }
 
-  private varName(id: number): string {
-    return `v${id}`;
+  private varName(v: Var): string {
+    let n = this.varNames.get(v.id);
+    if (n === undefined) {
+      n = `v${this.varNames.size}`;
+      this.varNames.set(v.id, n);
+    }
+    return n;
   }
 
   /** Code for `e` in the JS representation of its dtype. */
@@ -73,7 +84,7 @@ class FunctionEmitter {
         if (Number.isNaN(e.value)) return 'NaN';
         if (!Number.isFinite(e.value)) return e.value > 0 ? 'Infinity' : '(-Infinity)';
         return e.value < 0 || Object.is(e.value, -0) ? `(${e.value === 0 ? '-0' : e.value})` : `${e.value}`;
-      case 'var': return this.varName(e.id);
+      case 'var': return this.varName(e);
       case 'binary': return this.binary(e.op, e.dtype, this.expr(e.a), this.expr(e.b));
       case 'compare': {
         const sym = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '===', ne: '!==' }[e.op];
@@ -154,7 +165,7 @@ class FunctionEmitter {
   stmt(s: Stmt, indent: string): void {
     switch (s.kind) {
       case 'for': {
-        const v = this.varName(s.loopVar.id);
+        const v = this.varName(s.loopVar);
         this.emit(`for (let ${v} = 0; ${v} < ${s.extent}; ${v}++) {`, indent);
         this.stmt(s.body, indent + '  ');
         this.emit('}', indent);
@@ -188,7 +199,7 @@ class FunctionEmitter {
       // One thread runs a workgroup's thread-bound loops one after another: a barrier between them holds.
       case 'barrier': return;
       case 'let':
-        this.emit(`const ${this.varName(s.var.id)} = ${this.expr(s.value)};`, indent);
+        this.emit(`const ${this.varName(s.var)} = ${this.expr(s.value)};`, indent);
         this.stmt(s.body, indent);
         return;
     }

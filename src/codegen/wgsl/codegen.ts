@@ -20,7 +20,7 @@
  * are stored or cast to; float16/bfloat16 as f32, rounded to their precision likewise.
  */
 import type { DType } from '../../runtime/dtype.js';
-import type { Buffer, Expr } from '../../ir/expr.js';
+import type { Buffer, Expr, Var } from '../../ir/expr.js';
 import { wordKind } from '../../runtime/word_storage.js';
 import type { PrimFunc, Stmt } from '../../tir/stmt.js';
 import type { Target } from '../../target/target.js';
@@ -136,6 +136,13 @@ class DispatchEmitter {
   private current: Scope = this.root;
   private readonly helpers = new Set<string>();
   private readonly workgroupVars: string[] = [];
+  /**
+   * Names of variables (`v<n>`) and of shared and local buffers (`s<n>`, `l<n>`) by id, n
+   * counting them in the order the dispatch binds them: not their global ids, so the same
+   * model compiles to the same shaders and identical dispatches share one shader.
+   */
+  private readonly varNames = new Map<number, string>();
+  private readonly bufNames = new Map<number, string>();
 
   constructor(
     private readonly func: PrimFunc,
@@ -168,7 +175,21 @@ class DispatchEmitter {
   }
 
   private name(b: Buffer): string {
-    return `${b.scope === 'shared' ? 's' : 'l'}${b.id}`;
+    let n = this.bufNames.get(b.id);
+    if (n === undefined) {
+      n = `${b.scope === 'shared' ? 's' : 'l'}${this.bufNames.size}`;
+      this.bufNames.set(b.id, n);
+    }
+    return n;
+  }
+
+  private varName(v: Var): string {
+    let n = this.varNames.get(v.id);
+    if (n === undefined) {
+      n = `v${this.varNames.size}`;
+      this.varNames.set(v.id, n);
+    }
+    return n;
   }
 
   private literal(value: number, dtype: DType): string {
@@ -226,7 +247,7 @@ class DispatchEmitter {
   expr(e: Expr): string {
     switch (e.kind) {
       case 'int': case 'float': return this.literal(e.value, e.dtype);
-      case 'var': return `v${e.id}`;
+      case 'var': return this.varName(e);
       case 'binary': {
         const natural = (e.op === 'floordiv' || e.op === 'floormod') && e.b.kind === 'int' && e.b.value > 0 && nonNegative(e.a);
         return this.binary(e.op, e.dtype, this.expr(e.a), this.expr(e.b), natural);
@@ -353,7 +374,7 @@ class DispatchEmitter {
   stmt(s: Stmt): void {
     switch (s.kind) {
       case 'for': {
-        const v = `v${s.loopVar.id}`;
+        const v = this.varName(s.loopVar);
         if (s.forKind === 'thread') {
           const id = s.thread!.startsWith('threadIdx') ? 'lid' : 'wid';
           this.nested(`{ let ${v}: i32 = i32(${id}.${s.thread!.slice(-1)});`, () => this.stmt(s.body));
@@ -393,7 +414,7 @@ class DispatchEmitter {
       }
       case 'barrier': this.emit('workgroupBarrier();'); return;
       case 'let':
-        this.emit(`let v${s.var.id} = ${this.expr(s.value)};`);
+        this.emit(`let ${this.varName(s.var)} = ${this.expr(s.value)};`);
         this.stmt(s.body);
         return;
       case 'block': this.fail(`block ${s.name} must be lowered before codegen`);
