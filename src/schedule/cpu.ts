@@ -81,21 +81,42 @@ function laneStride(x: Extract<Expr, { kind: 'load' }>, a: number, f: CpuFacts):
   let stride = 1;
   let total = 0;
   for (let d = shape.length - 1; d >= 0; d--) {
-    const e = x.indices[d]!;
-    let c: number | undefined;
-    if (!mentions(e, a)) c = 0;
-    else if (e.kind === 'binary' && (e.op === 'floordiv' || e.op === 'floormod') && e.b.kind === 'int' && e.b.value % f.lanes === 0
-      && coefficientOf(e.a, a) === 1 && alignedRest(e.a, a, f)) {
-      // Within an aligned group of f.lanes, x // m is constant and x % m steps by one (m a multiple of f.lanes).
-      c = e.op === 'floordiv' ? 0 : 1;
-    } else {
-      c = coefficientOf(e, a);
-    }
+    const c = laneCoefficient(x.indices[d]!, a, f);
     if (c === undefined) return undefined;
     total += c * stride;
     stride *= shape[d]!;
   }
   return total;
+}
+
+/**
+ * How index `e` moves per step of iterator `a` within an aligned group of f.lanes steps:
+ * affine parts by their coefficient; x // m constant and x % m stepping by one, for x = a
+ * plus multiples of f.lanes and m a multiple of f.lanes (a blocked layout's block, a
+ * grouped conv's group), wherever they sit in the index; undefined when not analyzable.
+ */
+function laneCoefficient(e: Expr, a: number, f: CpuFacts): number | undefined {
+  if (!mentions(e, a)) return 0;
+  switch (e.kind) {
+    case 'var': return 1;
+    case 'binary': {
+      if (e.op === 'add' || e.op === 'sub') {
+        const x = laneCoefficient(e.a, a, f);
+        const y = laneCoefficient(e.b, a, f);
+        return x === undefined || y === undefined ? undefined : e.op === 'add' ? x + y : x - y;
+      }
+      if (e.op === 'mul') {
+        const [k, rest] = e.b.kind === 'int' ? [e.b.value, e.a] : e.a.kind === 'int' ? [e.a.value, e.b] : [undefined, e];
+        const x = k === undefined ? undefined : laneCoefficient(rest, a, f);
+        return x === undefined || k === undefined ? undefined : x * k;
+      }
+      if ((e.op === 'floordiv' || e.op === 'floormod') && e.b.kind === 'int' && e.b.value % f.lanes === 0 && coefficientOf(e.a, a) === 1 && alignedRest(e.a, a, f)) {
+        return e.op === 'floordiv' ? 0 : 1;
+      }
+      return coefficientOf(e, a);
+    }
+    default: return coefficientOf(e, a);
+  }
 }
 
 /** Whether an affine index has, besides `a` itself, only terms that are multiples of f.lanes. */
