@@ -14,6 +14,10 @@
  * - loops: depth (loops of extent > 1), innermost extent, vector lanes (product of the
  *   vectorized extents) and whether the innermost loop is the vector one, the unrolled product,
  *   the parallel product, the blockIdx and threadIdx products (GPU);
+ * - the straight-line body: the innermost run of unrolled and vectorized loops (emitted without
+ *   a loop), its iterations and its flops per distinct non-local byte it touches (a register
+ *   tile's operands loaded once serve all its multiply-adds); whether every local buffer is
+ *   indexed only by unrolled or vectorized loops (so a codegen can keep it in registers);
  * - memory, per buffer (its accesses in the store grouped): for each loop level L (the loops
  *   from L inwards) the region the accesses touch, a bounding box per dimension from the
  *   affine index coefficients (tir/arith.ts toLinear; non-affine indices by evaluating them
@@ -36,10 +40,12 @@
  *   intensities of the totals;
  * - fractions of the work (each store weighted by trips × (1 + flops per execution)) in
  *   stores with a vector loop, with every access invariant or contiguous along the vector
- *   loop ("vector friendly"), under a parallel (or blockIdx) loop, with unrolled loops, and
- *   the weighted mean fraction of accesses invariant or contiguous along the innermost loop;
+ *   loop ("vector friendly"), under a parallel (or blockIdx) loop, with unrolled loops, the
+ *   weighted mean fraction of accesses invariant or contiguous along the innermost loop, and
+ *   in stores whose local buffers are register-indexed;
  * - the dominant store (largest weight): its share of the work, trips, flops per execution,
- *   the loop features, its footprint under its innermost 1..4 loops and the whole nest, and
+ *   the loop and straight-line body features, its footprint under its innermost 1..4 loops
+ *   and the whole nest, and
  *   its arithmetic intensity at each capacity;
  * - four buffer slots of the dominant store, the written buffer first, then the three other
  *   buffers that touch the most bytes: local scope, innermost stride (log), contiguous,
@@ -68,9 +74,10 @@ export const FEATURE_NAMES: readonly string[] = [
   'static_stores', 'blocks', 'top_nests', 'param_bytes', 'local_alloc_bytes', 'scratch_alloc_bytes',
   ...CACHE_TAGS.map((t) => `traffic_${t}`), 'compulsory_bytes',
   ...CACHE_TAGS.map((t) => `ai_${t}`), 'ai_compulsory',
-  'frac_vectorized', 'frac_vector_friendly', 'frac_parallel', 'frac_unrolled', 'frac_inner_contiguous',
+  'frac_vectorized', 'frac_vector_friendly', 'frac_parallel', 'frac_unrolled', 'frac_inner_contiguous', 'frac_local_regs',
   'dom_share', 'dom_trips', 'dom_flops', 'dom_depth', 'dom_inner_extent', 'dom_vector_lanes', 'dom_inner_vectorized',
   'dom_vector_friendly', 'dom_unroll', 'dom_parallel', 'dom_block_idx', 'dom_thread_idx',
+  'dom_local_regs', 'dom_body_iters', 'dom_body_ai',
   'dom_fp_1', 'dom_fp_2', 'dom_fp_3', 'dom_fp_4', 'dom_fp_all',
   ...CACHE_TAGS.map((t) => `dom_ai_${t}`),
   ...SLOTS.flatMap((s) => SLOT_FIELDS.map((f) => `${s}_${f}`)),
@@ -118,6 +125,8 @@ export interface BufferAccess {
   readonly elements: Float64Array;
   /** Its 64-byte lines, per level. */
   readonly lines: Float64Array;
+  /** Every loop the accesses depend on is unrolled or vectorized (constant indices, or constant + lane). */
+  readonly registerIndexed: boolean;
 }
 
 /** A store's analysis: raw values, per execution unless stated. */
@@ -137,6 +146,14 @@ export interface StoreAnalysis {
   readonly footprint: Float64Array;
   /** Traffic at each CACHE_LEVELS capacity (bytes, all executions). */
   readonly traffic: Float64Array;
+  /**
+   * The straight-line body: the innermost run of unrolled and vectorized loops (a codegen
+   * emits it without a loop). Its iterations, and the distinct non-local bytes it touches.
+   */
+  readonly bodyIters: number;
+  readonly bodyBytes: number;
+  /** The store accesses local buffers, each only through unrolled or vectorized loops (registers). */
+  readonly localRegisters: boolean;
 }
 
 export interface FuncAnalysis {
@@ -356,7 +373,9 @@ function analyzeBuffer(buffer: Buffer, written: boolean, accesses: readonly (rea
     if (!dependent) { reuseLoop = l; reuseIters = inside; break; }
   }
   const reuseCount = reuseLoop >= 0 ? loops[reuseLoop]!.extent : 0;
-  return { buffer, written, accesses: accesses.length, innerStride, vectorStride, reuseLoop, reuseCount, reuseIters, elements, lines };
+  const registerIndexed = loops.every((lp, l) => lp.kind === 'unrolled' || lp.kind === 'vectorized'
+    || forms.every((form) => form.every((f) => f.coef[l] === 0 && f.range[l] === 0 && !f.opaque[l])));
+  return { buffer, written, accesses: accesses.length, innerStride, vectorStride, reuseLoop, reuseCount, reuseIters, elements, lines, registerIndexed };
 }
 
 function analyzeStore(s: Extract<Stmt, { kind: 'store' }>, enclosing: readonly LoopCtx[], env: ReadonlyMap<number, Expr>): StoreAnalysis {
@@ -400,7 +419,15 @@ function analyzeStore(s: Extract<Stmt, { kind: 'store' }>, enclosing: readonly L
     while (L < n && footprint[L]! > cap) { outside *= loops[L]!.extent; L++; }
     traffic[c] = footprint[L]! * outside;
   });
+  let U = n;
+  while (U > 0 && (loops[U - 1]!.kind === 'unrolled' || loops[U - 1]!.kind === 'vectorized')) U--;
+  let bodyIters = 1, bodyBytes = 0;
+  for (let l = U; l < n; l++) bodyIters *= loops[l]!.extent;
+  for (const b of buffers) if (b.buffer.scope !== 'local') bodyBytes += b.elements[U]! * dtypeBytes(b.buffer.dtype);
+  const locals = buffers.filter((b) => b.buffer.scope === 'local');
+  const localRegisters = locals.length > 0 && locals.every((b) => b.registerIndexed);
   return {
+    bodyIters, bodyBytes, localRegisters,
     buffer: s.buffer, trips, ops, loops: loops.map((l) => ({ extent: l.extent, kind: l.kind, ...(l.thread ? { thread: l.thread } : {}) })),
     vectorLanes, unroll, parallel, blockIdx, threadIdx, buffers, footprint, traffic,
   };
@@ -488,7 +515,7 @@ export function featuresOf(a: FuncAnalysis): Float64Array {
   const tot = { addsub: 0, mul: 0, div: 0, minmax: 0, math: 0, selectCmp: 0, int: 0 };
   let execs = 0, loadBytes = 0, storeBytes = 0, localAcc = 0, compulsory = 0;
   const traffic = new Float64Array(CACHE_LEVELS.length);
-  let wsum = 0, wVec = 0, wFriendly = 0, wPar = 0, wUnroll = 0, wInner = 0;
+  let wsum = 0, wVec = 0, wFriendly = 0, wPar = 0, wUnroll = 0, wInner = 0, wRegs = 0;
   let dom: StoreAnalysis | undefined, domW = -1;
   for (const s of a.stores) {
     const t = s.trips;
@@ -510,6 +537,7 @@ export function featuresOf(a: FuncAnalysis): Float64Array {
     wsum += w;
     if (s.vectorLanes > 1) wVec += w;
     if (vectorFriendly(s)) wFriendly += w;
+    if (s.localRegisters) wRegs += w;
     if (s.parallel > 1 || s.blockIdx > 1) wPar += w;
     if (s.unroll > 1) wUnroll += w;
     wInner += w * (accesses > 0 ? inner / accesses : 1);
@@ -524,7 +552,7 @@ export function featuresOf(a: FuncAnalysis): Float64Array {
   for (const v of traffic) put(log1p2(a.flops / Math.max(v, 1)));
   put(log1p2(a.flops / Math.max(compulsory, 1)));
   const frac = (x: number): number => (wsum > 0 ? x / wsum : 0);
-  for (const v of [wVec, wFriendly, wPar, wUnroll, wInner]) put(frac(v));
+  for (const v of [wVec, wFriendly, wPar, wUnroll, wInner, wRegs]) put(frac(v));
   if (!dom) return out; // no stores: the rest stays 0
   const n = dom.loops.length;
   const innermost = dom.loops[n - 1];
@@ -537,6 +565,9 @@ export function featuresOf(a: FuncAnalysis): Float64Array {
   put(innermost?.kind === 'vectorized' ? 1 : 0);
   put(vectorFriendly(dom) ? 1 : 0);
   for (const v of [dom.unroll, dom.parallel, dom.blockIdx, dom.threadIdx]) put(log1p2(v));
+  put(dom.localRegisters ? 1 : 0);
+  put(log1p2(dom.bodyIters));
+  put(log1p2((dom.bodyIters * dom.ops.flops) / Math.max(dom.bodyBytes, 1)));
   for (let j = 1; j <= 4; j++) put(log1p2(dom.footprint[Math.max(0, n - j)]!));
   put(log1p2(dom.footprint[0]!));
   const domFlops = dom.trips * dom.ops.flops;

@@ -169,6 +169,20 @@ test('the CPU schedule: register tile in local memory, parallel outer loop, unro
   assert.equal(get(cpu, 'dom_vector_lanes'), log(4));
   assert.equal(get(cpu, 'frac_parallel'), 1);
   assert.ok(get(cpu, 'static_stores') > get(naive, 'static_stores'), 'a decomposed init and a write-back');
+  // The tile is indexed by unrolled and vector loops only (it can live in registers), and its
+  // straight-line body does more multiply-adds per byte loaded than the naive loop's.
+  assert.equal(get(cpu, 'dom_local_regs'), 1);
+  assert.equal(get(naive, 'dom_local_regs'), 0);
+  assert.equal(get(cpu, 'frac_local_regs'), 1);
+  assert.equal(get(cpu, 'dom_body_iters'), log(2 * 16), 'rows 2 (unrolled) × columns 4 (unrolled) × 4 lanes');
+  assert.equal(get(naive, 'dom_body_iters'), log(1));
+  assert.ok(get(cpu, 'dom_body_ai') > get(naive, 'dom_body_ai'));
+  // The same tile left as serial loops is not register-indexed.
+  const serial = new Schedule(matmul());
+  const [jo] = serial.split('C_ax1', [-1, 4]);
+  serial.reorder('C_ax0', jo!, 'C_r0', 'C_ax1_1');
+  serial.cacheWrite('C', jo!);
+  assert.equal(get(extractFeatures(serial.func), 'dom_local_regs'), 0);
   // Global stores: once per output element for the tile, once per multiply-add for the naive loop.
   assert.equal(get(cpu, 'store_bytes'), log(64 * 64 * 4));
   assert.equal(get(naive, 'store_bytes'), log(64 ** 3 * 4 + 64 * 64 * 4));
