@@ -56,7 +56,7 @@
  * depends only on the function's structure (deterministic), and one pass over a conv kernel
  * takes well under a millisecond.
  */
-import { type Buffer, type Expr, isFloatDType, substitute, visitExpr } from '../ir/expr.js';
+import { type Buffer, type Expr, int, isFloatDType, substitute, visitExpr } from '../ir/expr.js';
 import { dtypeBytes } from '../runtime/dtype.js';
 import { toLinear } from '../tir/arith.js';
 import type { ForKind, PrimFunc, Stmt, ThreadAxis } from '../tir/stmt.js';
@@ -398,7 +398,11 @@ function analyzeStore(s: Extract<Stmt, { kind: 'store' }>, enclosing: readonly L
   for (const i of s.indices) countOps(i, ops);
   // Accesses grouped by buffer, in order of first appearance (the written buffer first).
   const groups = new Map<Buffer, (readonly Expr[])[]>();
-  const sub = (idx: readonly Expr[]): Expr[] => idx.map((e) => substitute(e, env));
+  // Indices over the loops: block iterators replaced by their bindings, then the variables
+  // of loops of extent 1 by 0.
+  const unit = new Map<number, Expr>();
+  for (const l of enclosing) if (l.extent === 1) unit.set(l.id, int(0));
+  const sub = (idx: readonly Expr[]): Expr[] => idx.map((e) => substitute(substitute(e, env), unit));
   groups.set(s.buffer, [sub(s.indices)]);
   visitExpr(s.value, (x) => {
     if (x.kind !== 'load') return;

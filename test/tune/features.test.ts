@@ -198,6 +198,11 @@ test('fused loops (floordiv/floormod indices) are analyzed by evaluation', () =>
   // The whole nest covers each buffer exactly.
   for (const name of ['w_unique_bytes', 'r0_unique_bytes', 'r1_unique_bytes', 'compulsory_bytes']) assert.equal(get(fused, name), get(plain, name), name);
   assert.equal(get(fused, 'w_unique_bytes'), log(64 * 64 * 4));
+  // A loop of extent 1 inside the non-affine indices changes nothing.
+  const unit = new Schedule(elementwise());
+  const f = unit.fuse('C_ax0', 'C_ax1');
+  unit.split(f, [-1, 1]);
+  assert.deepEqual(extractFeatures(unit.func), fused);
 });
 
 test('a conv: padding stage, reduction and epilogue stores; the reduction dominates', () => {
