@@ -17,7 +17,7 @@
  *   within a group), topKRecall (how many of the truly best k the predicted best k hold) and
  *   topKScore (the best measured throughput among the predicted top k, relative to the best).
  */
-import { type GbtJSON, type GbtOptions, GradientBoostedTrees, mulberry32 } from './gbt.js';
+import { type GbtJSON, type GbtOptions, GradientBoostedTrees, mulberry32, resolveGbtOptions } from './gbt.js';
 
 /** One measured candidate: its features, its throughput (higher is faster; 0 for a failure). */
 export interface MeasuredSample {
@@ -64,15 +64,15 @@ export class GbtCostModel implements CostModel {
   private readonly features: Float64Array[] = [];
   private readonly throughputs: number[] = [];
   private readonly groups: string[] = [];
-  private readonly gbtOptions: Partial<GbtOptions>;
+  private readonly gbtOptions: GbtOptions;
   private readonly minSamples: number;
   private model: GradientBoostedTrees | undefined;
   private nFeatures = -1;
 
   constructor(options: GbtCostModelOptions = {}) {
-    this.gbtOptions = { ...COST_MODEL_GBT_OPTIONS, ...options.gbt };
+    this.gbtOptions = resolveGbtOptions({ ...COST_MODEL_GBT_OPTIONS, ...options.gbt });
     this.minSamples = options.minSamples ?? 2;
-    new GradientBoostedTrees(this.gbtOptions); // validates the options now
+    if (!Number.isInteger(this.minSamples) || this.minSamples < 1) throw new RangeError(`GbtCostModel: minSamples must be a positive integer, got ${this.minSamples}`);
   }
 
   /** Measurements held. */

@@ -103,6 +103,13 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** Options over the defaults, checked (a RangeError names the first bad one). */
+export function resolveGbtOptions(options: Partial<GbtOptions> = {}): GbtOptions {
+  const o = { ...DEFAULT_GBT_OPTIONS, ...options };
+  checkOptions(o);
+  return o;
+}
+
 function checkOptions(o: GbtOptions): void {
   const bad = (what: string): never => { throw new RangeError(`GradientBoostedTrees: ${what}`); };
   if (!Number.isInteger(o.nTrees) || o.nTrees < 0) bad(`nTrees must be a non-negative integer, got ${o.nTrees}`);
@@ -201,8 +208,7 @@ export class GradientBoostedTrees {
   private gain = new Float64Array(0);
 
   constructor(options: Partial<GbtOptions> = {}) {
-    this.options = { ...DEFAULT_GBT_OPTIONS, ...options };
-    checkOptions(this.options);
+    this.options = resolveGbtOptions(options);
   }
 
   /** Trees in the model (0 before fit). */

@@ -75,6 +75,8 @@ test('targets are throughput over the best of the group; every group weighs the 
   assert.throws(() => model.update([{ features: f(4), throughput: NaN }]), /finite/);
   assert.throws(() => model.update([{ features: Float64Array.of(1), throughput: 1 }]), /1 features, earlier samples had 2/);
   assert.equal(model.size, 12);
+  assert.throws(() => new GbtCostModel({ gbt: { maxDepth: -1 } }), /maxDepth/);
+  assert.throws(() => new GbtCostModel({ minSamples: 0 }), /minSamples/);
 });
 
 test('before training the model predicts zeros; the pairwise objective works as well', () => {
