@@ -6,11 +6,13 @@
  * and the matmul results as a fraction of the measured SIMD128 peak.
  *
  *   npm run bench -- [--passes 3] [--threads 1,2] [--models resnet18,mobilenet_v2] [--quick]
+ *   npm run bench -- --sweep [--passes 1] [--quick]   (single kernels: GFLOP/s and % of the SIMD128 peak)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { runSuite } from '../src/bench/suite.js';
+import { runSweep } from '../src/bench/sweep.js';
 import type { Task } from '../src/bench/tasks.js';
 
 const MODEL_DIRS = ['models', join('..', 'shared', 'models')];
@@ -27,8 +29,14 @@ function main(): void {
     .option('--models <list>', 'models (from models/ or ../shared/models)', DEFAULT_MODELS.join(','))
     .option('--matmul <list>', 'matmul sizes', '256,512,1024')
     .option('--quick', 'short warm-up and few runs (a smoke run)')
+    .option('--sweep', 'the kernel sweep instead: single convs and matmuls at one thread, GFLOP/s and % of the SIMD128 peak')
     .parse(process.argv)
-    .opts<{ passes: number; threads: string; models: string; matmul: string; quick?: boolean }>();
+    .opts<{ passes: number; threads: string; models: string; matmul: string; quick?: boolean; sweep?: boolean }>();
+  if (opts.sweep) {
+    const lines = runSweep({ passes: opts.passes, warmupMs: opts.quick ? 200 : 500, runs: opts.quick ? 3 : 10, progress: (line) => process.stderr.write(`${line}\n`) });
+    for (const line of lines) console.log(line);
+    return;
+  }
   const tasks: Task[] = [];
   for (const name of opts.models.split(',').filter(Boolean)) {
     const dir = findModel(name);

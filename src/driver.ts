@@ -13,6 +13,7 @@ import { build } from './build/build.js';
 import { DEFAULT_TARGET, type Target, parseTarget } from './target/index.js';
 import { DEFAULT_OPT_LEVEL, optimize } from './transform/pipeline.js';
 import type { PassTiming } from './transform/pass.js';
+import type { ApplyReport, TuningDatabase } from './tune/records.js';
 
 export interface CompileOptions {
   /**
@@ -40,6 +41,11 @@ export interface CompileOptions {
   readonly fma?: boolean;
   /** Values for graph inputs a converter needs as constants (see InferenceSession). */
   readonly inputValues?: Readonly<Record<string, Tensor>>;
+  /**
+   * Tuning records (`tessera tune`): each kernel whose workload has a record for this target
+   * takes the best one's schedule (re-verified as it is applied), the others the default rules.
+   */
+  readonly records?: TuningDatabase;
 }
 
 export interface CompileResult {
@@ -56,6 +62,8 @@ export interface CompileResult {
   readonly timings: Readonly<Record<string, number>>;
   /** The target compiled for. */
   readonly target: Target;
+  /** With `records`: how many kernels took a record's schedule, and the records refused (and why). */
+  readonly records?: ApplyReport;
 }
 
 /**
@@ -71,7 +79,18 @@ export function resolveTarget(options: Pick<CompileOptions, 'target' | 'threads'
   });
 }
 
-export function compile(model: string | Uint8Array | Graph, options: CompileOptions = {}): CompileResult {
+/** The optimized graph of a model, ready to build (what `compile` builds, and `tessera tune` tunes). */
+export interface OptimizedModel {
+  readonly graph: Graph;
+  readonly imported: Graph;
+  readonly sourceNodes: number;
+  readonly passTimings: readonly PassTiming[];
+  readonly target: Target;
+  readonly timings: { readonly import: number; readonly optimize: number };
+}
+
+/** Imports and optimizes a model for its target (compile, up to the build). */
+export function optimizeModel(model: string | Uint8Array | Graph, options: CompileOptions = {}): OptimizedModel {
   const target = resolveTarget(options);
   const t0 = performance.now();
   let graph: Graph;
@@ -99,9 +118,15 @@ export function compile(model: string | Uint8Array | Graph, options: CompileOpti
     ...(options.verify ? { verify: true } : {}),
   });
   const optMs = performance.now() - t1;
-  const r = build(opt.graph, { target });
+  return { graph: opt.graph, imported: graph, sourceNodes, passTimings: opt.timings, target, timings: { import: importMs, optimize: optMs } };
+}
+
+export function compile(model: string | Uint8Array | Graph, options: CompileOptions = {}): CompileResult {
+  const { graph: optimized, imported, sourceNodes, passTimings, target, timings } = optimizeModel(model, options);
+  const records: ApplyReport | undefined = options.records ? { applied: 0, refused: [] } : undefined;
+  const r = build(optimized, { target, ...(options.records ? { schedule: options.records.provider(records) } : {}) });
   return {
-    graph: opt.graph, imported: graph, sourceNodes, passTimings: opt.timings, executable: r.executable, kernels: r.kernels,
-    timings: { import: importMs, optimize: optMs, ...r.timings }, target,
+    graph: optimized, imported, sourceNodes, passTimings, executable: r.executable, kernels: r.kernels,
+    timings: { ...timings, ...r.timings }, target, ...(records ? { records } : {}),
   };
 }

@@ -23,7 +23,7 @@ export interface SuiteOptions {
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
-function runWorker(cfg: WorkerConfig): WorkerResult {
+export function runWorker(cfg: WorkerConfig): WorkerResult {
   const flags = cfg.task.kind === 'simd-peak' && cfg.task.fma ? ['--experimental-wasm-relaxed-simd'] : [];
   const r = spawnSync(process.execPath, [...flags, WORKER, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 600_000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';

@@ -1,11 +1,15 @@
-/** What the benchmark measures: whole models, a matmul microbenchmark, the machine's SIMD128 peak. */
+/** What the benchmark measures: whole models, a matmul microbenchmark, single kernels (the sweep), the machine's SIMD128 peak. */
 export type Peer = 'tessera-wasm' | 'tessera-js' | 'ort-node' | 'ort-web' | 'jax-js';
 
 export type Task =
   /** A model: `file` (default dir/model.onnx), inputs from dir/test_data_set_0. */
   | { readonly kind: 'model'; readonly name: string; readonly dir: string; readonly file?: string }
   | { readonly kind: 'matmul'; readonly name: string; readonly n: number }
-  | { readonly kind: 'simd-peak'; readonly name: string; readonly fma: boolean };
+  | { readonly kind: 'simd-peak'; readonly name: string; readonly fma: boolean }
+  /** One Conv (NCHW, batch 1, constant weights and bias, 'same'-style padding (k - 1) / 2). */
+  | { readonly kind: 'conv'; readonly name: string; readonly ci: number; readonly co: number; readonly hw: number; readonly k: number; readonly stride: number; readonly groups: number }
+  /** One MatMul [batch..., m, k] x [k, n]: constant weights when batch is 0 (a layer), else two inputs (attention). */
+  | { readonly kind: 'gemm'; readonly name: string; readonly m: number; readonly n: number; readonly k: number; readonly batch: number };
 
 export interface WorkerConfig {
   readonly peer: Peer;
@@ -23,6 +27,9 @@ export interface WorkerResult {
   readonly medianMs?: number;
   /** Floating-point operations of one run (for GFLOP/s). */
   readonly flops?: number;
+  /** Sweep tasks: the median time of the op's own kernel (not the layout changes around it), and its flops. */
+  readonly kernelMs?: number;
+  readonly kernelFlops?: number;
   readonly skipped?: string;
 }
 
@@ -31,7 +38,7 @@ export function peersFor(task: Task): Peer[] {
   switch (task.kind) {
     case 'model': return ['tessera-wasm', 'ort-web', 'ort-node'];
     case 'matmul': return ['tessera-wasm', 'ort-web', 'ort-node', 'jax-js'];
-    case 'simd-peak': return ['tessera-wasm'];
+    case 'simd-peak': case 'conv': case 'gemm': return ['tessera-wasm'];
   }
 }
 

@@ -9,7 +9,9 @@ import { Executor } from '../runtime/executor.js';
 import { deserializeExecutable, serializeExecutable } from '../runtime/artifact.js';
 import type { Executable } from '../runtime/executable.js';
 import { decodeTensor, encodeTensor } from '../frontend/onnx/proto.js';
-import { type CompileOptions, compile } from '../driver.js';
+import { type CompileOptions, type CompileResult, compile } from '../driver.js';
+import { TuningDatabase } from '../tune/records.js';
+import { type TuneFlags, printSummary, runTune } from './tune.js';
 import { DEFAULT_OPT_LEVEL, MAX_OPT_LEVEL } from '../transform/pipeline.js';
 import { printGraph } from '../graph/printer.js';
 import { printPrimFunc } from '../tir/printer.js';
@@ -59,7 +61,8 @@ function withCompileOptions(cmd: Command): Command {
     .option('-O, --opt-level <n>', `graph optimization level 0..${MAX_OPT_LEVEL}`, optLevel, DEFAULT_OPT_LEVEL)
     .option('--dump-ir <dir>', 'write the graph IR after each pass into DIR')
     .option('--threads <n>', "threads to run kernels on (the target's -threads; wasm)", number)
-    .option('--no-fma', 'wasm: no relaxed-SIMD fused multiply-add, even where this engine has it (portable artifacts)');
+    .option('--no-fma', 'wasm: no relaxed-SIMD fused multiply-add, even where this engine has it (portable artifacts)')
+    .option('--records <file>', 'tuning records (from `tessera tune`): kernels with a record for the target take its best schedule');
 }
 
 interface CompileFlags {
@@ -68,13 +71,24 @@ interface CompileFlags {
   dumpIr?: string;
   threads?: number;
   fma: boolean;
+  records?: string;
 }
 
 function compileOptions(o: CompileFlags): CompileOptions {
+  if (o.records && !existsSync(o.records)) throw new InvalidArgumentError(`--records ${o.records}: no such file (\`tessera tune\` writes one)`);
   return {
     target: o.target, optLevel: o.optLevel, ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.dumpIr ? { dumpIr: o.dumpIr } : {}), ...(o.fma ? {} : { fma: false }),
+    ...(o.records ? { records: TuningDatabase.load(o.records) } : {}),
   };
+}
+
+/** What applying tuning records did, on stderr (stdout stays the command's result). */
+function reportRecords(r: CompileResult): void {
+  if (!r.records) return;
+  const { applied, refused } = r.records;
+  process.stderr.write(`tuning records: ${applied} of ${r.kernels.length} kernels scheduled by a record${refused.length ? `; ${refused.length} refused, default schedule used:` : ''}\n`);
+  for (const why of refused) process.stderr.write(`  ${why}\n`);
 }
 
 function fmtBytes(n: number): string {
@@ -112,6 +126,7 @@ withCompileOptions(program
     const t0 = performance.now();
     const artifact = model.endsWith('.tsra');
     const compiled = artifact ? undefined : compile(model, compileOptions(opts));
+    if (compiled) reportRecords(compiled);
     const executable = compiled ? compiled.executable : deserializeExecutable(readFileSync(model));
     const exec = await Executor.load(executable, { threads: opts.threads });
     const compileMs = performance.now() - t0;
@@ -178,6 +193,7 @@ withCompileOptions(program
     const model = modelPath(modelArg);
     const t0 = performance.now();
     const r = compile(model, compileOptions(opts));
+    reportRecords(r);
     const bytes = serializeExecutable(r.executable);
     writeFileSync(opts.output, bytes);
     console.log(`compiled ${r.sourceNodes} ONNX nodes into ${r.kernels.length} ${opts.target} kernels in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -210,6 +226,7 @@ withCompileOptions(program
     }
     const t0 = performance.now();
     const r = compile(model, compileOptions(opts));
+    reportRecords(r);
     const exec = await Executor.load(r.executable, { threads: opts.threads });
     const compileMs = performance.now() - t0;
     const ds = join(dirname(resolve(model)), 'test_data_set_0');
@@ -239,6 +256,7 @@ withCompileOptions(program
   .action((modelArg: string, opts: CompileFlags & { loops?: boolean }) => {
     const model = modelPath(modelArg);
     const r = compile(model, compileOptions(opts));
+    reportRecords(r);
     console.log(printGraph(r.graph));
     console.log(`kernels (${opts.target}):`);
     let total = 0;
@@ -254,6 +272,26 @@ withCompileOptions(program
     console.log(`total ${(total / 1e9).toFixed(3)} GFLOP${exe.batch ? ' per sample' : ''}; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${activations(exe)}${generated}, workspace ${fmtBytes(exe.workspaceBytes)}`);
     console.log(`passes: ${r.passTimings.map((t) => `${t.pass} ${t.ms.toFixed(0)}ms (${t.nodesBefore}->${t.nodesAfter})`).join(', ') || 'none'}`);
     console.log(`${r.sourceNodes} nodes -> ${r.kernels.length} kernels`);
+  });
+
+withCompileOptions(program
+  .command('tune')
+  .description('search schedules for the model\'s kernels (measured here, each checked against the default schedule\'s outputs) and append the measurements to a records file that compile/run/bench --records apply')
+  .argument('<model>', 'model.onnx or a directory holding it')
+  .option('--trials <n>', 'measured candidates in all, over all kernels', number, 1000)
+  .option('--time-limit <s>', 'stop after this many seconds', number)
+  .option('--batch <n>', 'candidates per round of one kernel', number, 8)
+  .option('--seed <n>', 'random seed of the search', number, 1)
+  .addOption(new Option('--search <kind>', 'how candidates are picked: ranked by the learned cost model, or at random (the ablation)').choices(['model', 'random']).default('model'))
+  .option('--measure-ms <ms>', 'time each measurement\'s runs fill', number, 40))
+  .action(async (modelArg: string, opts: CompileFlags & TuneFlags & { records?: string }) => {
+    if (!opts.records) throw new InvalidArgumentError('tune needs --records FILE: where the measurements go (appended; created if missing)');
+    if (!(opts.trials >= 1)) throw new InvalidArgumentError('--trials must be at least 1');
+    const { records: _r, ...compileFlags } = opts;
+    const r = await runTune(modelPath(modelArg), compileOptions(compileFlags), { ...opts, records: opts.records });
+    printSummary(r, (line) => console.log(line));
+    console.log(`records: ${opts.records}`);
+    if (r.stopped === 'interrupted') process.exitCode = 130;
   });
 
 program
