@@ -289,9 +289,18 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   const roundsOptions = [...new Set([1, 2, 4, 8, roundsDefault].filter((r) => r <= Math.max(roundsLimit, roundsDefault)))].sort((a, b) => a - b);
   const maxRounds = roundsOptions[sch.sampleCategorical(`reduce-rounds:${name}`, roundsOptions.map(String), roundsOptions.indexOf(roundsDefault))]!;
   const short: string[] = [];
+  // A short loop along the operands' contiguous innermost dim (a blocked layout's 4 input
+  // channels) that the register budget leaves rolled still runs inside the long loop: outside
+  // it, each pass over the long loop would use one element of every cache line it loads.
+  const contiguous: string[] = [];
   let rounds = 1;
   for (const l of [...reduceByName].reverse()) {
-    if (l.loopVar.name === longest || l.extent > SHORT_REDUCE || rounds * l.extent > maxRounds) continue;
+    if (l.loopVar.name === longest || l.extent > SHORT_REDUCE) continue;
+    if (rounds * l.extent > maxRounds) {
+      const iv = b.iterVars[ns + reduceByName.indexOf(l)]!;
+      if (operandLoads(b).some((x) => mentions(x.indices[x.indices.length - 1]!, iv.var.id))) contiguous.unshift(l.loopVar.name);
+      continue;
+    }
     short.unshift(l.loopVar.name);
     rounds *= l.extent;
   }
@@ -300,7 +309,7 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   const [, longUnroll] = longLoop.extent > 1 ? sch.samplePerfectTile(`reduce-unroll:${name}`, longest, 2, 8, [longLoop.extent, 1]) : [1, 1];
   const longParts = longUnroll! > 1 ? sch.split(longest, [-1, longUnroll!]) : [longest];
   if (longUnroll! > 1) short.unshift(longParts[1]!);
-  const reduceOrder = [...reduceLoops.filter((l) => l !== longest && !short.includes(l)), longParts[0]!, ...short];
+  const reduceOrder = [...reduceLoops.filter((l) => l !== longest && !short.includes(l) && !contiguous.includes(l)), longParts[0]!, ...contiguous, ...short];
   sch.reorder(...spatialOrder, ...reduceOrder, ...inner);
   for (const l of short) sch.unroll(l);
   const wb = sch.cacheWrite(name, tileOuter[tileOuter.length - 1]!);
