@@ -97,3 +97,19 @@ test('default schedule: an injective stage dividing its innermost index by c is 
     assert.equal(v, xs[(Math.floor(j / 16) * 8 + s) * 16 + (j % 16)], `Y[${s}, ${j}]`);
   });
 });
+
+test('default schedule: a rolled short reduce loop along the contiguous dim stays inside the long one', () => {
+  // 128 input-channel blocks × 4 channels, 8 positions × 4 output blocks: a 2x4 tile leaves no
+  // register room to unroll the 4 inner channels, so they stay a loop, inside the block loop
+  // (outside it, each pass over the blocks would use one float of every cache line).
+  const x = placeholder([128, 8, 4], 'float32', 'X');
+  const w = placeholder([4, 512, 4], 'float32', 'W');
+  const rco = reduceAxis(128, 'rco');
+  const rci = reduceAxis(4, 'rci');
+  const y = compute([4, 8, 4], (o, p, oi) =>
+    sum(mul(x.at(rco.var, p!, rci.var), w.at(o!, add(mul(rco.var, int(4)), rci.var), oi!)), [rco, rci]), 'Y');
+  const sch = defaultSchedule(createPrimFunc('pw', [x, w], [y]), WASM);
+  const names = sch.getLoops('Y').map((l) => l.loopVar.name);
+  assert.ok(!sch.trace.some((i) => i.prim === 'unroll' && i.loop === 'Y_r1'), 'the inner channels stay rolled');
+  assert.ok(names.indexOf('Y_r1') > names.indexOf('Y_r0'), `inner channels inside the block loop: ${names.join(', ')}`);
+});
