@@ -112,8 +112,10 @@ function plainInput(attrs: Attrs): boolean {
 
 /**
  * ConvNCHWc: X[N, C/4, H, W, 4], W in OHWI4o [O/4, kh, kw, C/group, 4], optional B[O] →
- * Y[N, O/4, OH, OW, 4]; group 1 or depthwise (group = C = O). With in_layout='NCHW' (group
- * 1) X is a plain [N, C, H, W] of any channel count and only the output is blocked.
+ * Y[N, O/4, OH, OW, 4]; group 1, depthwise (group = C = O), or grouped with whole blocks per
+ * group (C/group and O/group multiples of 4: a block of output channels reads the input
+ * blocks of its group). With in_layout='NCHW' (group 1) X is a plain [N, C, H, W] of any
+ * channel count and only the output is blocked.
  */
 registerOp({
   name: 'ConvNCHWc',
@@ -129,8 +131,11 @@ registerOp({
     if (plain && group !== 1) throw new OpError(`in_layout NCHW needs group 1, got ${group}`);
     const c = (x!.shape[1] as number) * (plain ? 1 : C4);
     const o = (w!.shape[0] as number) * C4;
-    if (group !== 1 && !(group === c && o === c && w!.shape[3] === 1)) throw new OpError(`only group 1 or depthwise is supported, got group ${group}`);
-    if (group === 1 && w!.shape[3] !== c) throw new OpError(`input channels ${c} do not match weight ${fmt(w!.shape)}`);
+    const depthwise = group !== 1 && group === c && o === c && w!.shape[3] === 1;
+    if (group !== 1 && !depthwise && !((c / group) % C4 === 0 && (o / group) % C4 === 0)) {
+      throw new OpError(`group ${group}: a blocked conv needs depthwise or whole blocks of ${C4} channels per group (${c} in, ${o} out)`);
+    }
+    if (!depthwise && w!.shape[3] !== c / group) throw new OpError(`input channels ${c} (group ${group}) do not match weight ${fmt(w!.shape)}`);
     if (b && (b.shape.length !== 1 || b.shape[0] !== o)) throw new OpError(`bias must be [${o}], got ${fmt(b.shape)}`);
     const win = convWindow(attrs, w!);
     const spatial = x!.shape.slice(2, 4).map((d, i) => windowOut(d, win, i));
@@ -138,14 +143,18 @@ registerOp({
   },
   compute([x, w, b], attrs, [out]) {
     const win = convWindow(attrs, w!);
-    const depthwise = attrInt(attrs, 'group', 1) !== 1;
+    const group = attrInt(attrs, 'group', 1);
+    const depthwise = group !== 1 && w!.shape[3] === 1 && group === (x!.shape[1] as number) * C4;
     const plain = plainInput(attrs);
+    /** Input blocks each group reads, and output blocks each group writes. */
+    const groupBlocks = (x!.shape[1] as number) / group;
+    const groupOutBlocks = (out!.shape[1] as number) / group;
     const lanes = plain ? [] : [C4];
     const outShape = out!.shape as number[];
     const inDims = x!.shape.slice(2, 4) as number[];
     const dtype = x!.dtype;
     const rk = kernelAxes(win, 'rk');
-    if (!depthwise && !plain && pointwise(win) && awkwardWidth(outShape[3]!) && outShape[2]! * outShape[3]! > 1) {
+    if (group === 1 && !plain && pointwise(win) && awkwardWidth(outShape[3]!) && outShape[2]! * outShape[3]! > 1) {
       return [pointwiseFlat(x!, w!, b, outShape, rk)];
     }
     // The accumulation may run over a few more columns than the output has (tiledWidth).
@@ -166,7 +175,7 @@ registerOp({
       ? padded.at(n, c, add(pos[0]!, int(pads[0]!)), add(pos[1]!, int(pads[1]!)), ...ci)
       : x!.at(n, c, pos[0]!, pos[1]!, ...ci));
     // Blocked input channels as (block, lane): no division in the reduction's indices.
-    const rco = reduceAxis(depthwise ? 1 : (x!.shape[1] as number), plain ? 'rc' : 'rco');
+    const rco = reduceAxis(depthwise ? 1 : plain ? (x!.shape[1] as number) : groupBlocks, plain ? 'rc' : 'rco');
     const rci = reduceAxis(depthwise ? 1 : C4, 'rci');
     const acc = compute(accShape, (...idx) => {
       const [n, oc, oh, ow, oi] = idx as [Var, Var, Var, Var, Var];
@@ -175,7 +184,9 @@ registerOp({
       if (depthwise) return sum(mul(read(n, oc, pos, [oi]), blockedWeightAt(w!, oc, int(0), ks, oi)), [...rk]);
       if (plain) return sum(mul(read(n, rco.var, pos, []), blockedWeightAt(w!, oc, rco.var, ks, oi)), [rco, ...rk]);
       const ic = add(mul(rco.var, int(C4)), rci.var);
-      return sum(mul(read(n, rco.var, pos, [rci.var]), blockedWeightAt(w!, oc, ic, ks, oi)), [rco, ...rk, rci]);
+      // A group's input blocks start at its index times the blocks it reads.
+      const inBlock = group === 1 ? rco.var : add(mul(floordiv(oc, int(groupOutBlocks)), int(groupBlocks)), rco.var);
+      return sum(mul(read(n, inBlock, pos, [rci.var]), blockedWeightAt(w!, oc, ic, ks, oi)), [rco, ...rk, rci]);
     }, b || extra > 0 ? 'ConvNCHWc_acc' : 'ConvNCHWc');
     if (!b && extra === 0) return [acc];
     // Bias (and the drop of extra columns): reads of acc at the output's own indices.

@@ -67,6 +67,11 @@ function tileable(sch: Schedule, b: Block): boolean {
   return plainBindings(sch, b);
 }
 
+/** The divisors of n from 1 to max. */
+function divisors(n: number, max: number): number[] {
+  return Array.from({ length: max }, (_, k) => k + 1).filter((d) => n % d === 0);
+}
+
 function pick(extent: number, options: readonly number[]): number {
   return options.find((o) => extent % o === 0) ?? 1;
 }
@@ -192,28 +197,24 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
     return undefined;
   })();
   // Block axis: a further spatial axis that the lane-varying loads use but the row-varying
-  // ones do not (a conv's output-channel blocks): its tile multiplies the columns, each
-  // row-varying (splatted) load then serving several vectors.
-  const usedWithRow = new Set<number>();
-  if (rowAxis !== undefined) {
-    const rowVar = b.iterVars[rowAxis]!.var.id;
-    for (const x of operandLoads(b)) {
-      const ids = new Set<number>();
-      x.indices.forEach((e) => visitExpr(e, (y) => { if (y.kind === 'var') ids.add(y.id); }));
-      if (ids.has(rowVar)) ids.forEach((id) => usedWithRow.add(id));
-    }
-  }
+  // ones do not (a conv's output-channel blocks), or use only through a quotient that a tile
+  // of it leaves constant (a grouped conv's group, oc // blocks-per-group): its tile
+  // multiplies the columns, each row-varying (splatted) load then serving several vectors.
+  const rowLoads = rowAxis === undefined ? [] : operandLoads(b).filter((x) => x.indices.some((e) => mentions(e, b.iterVars[rowAxis]!.var.id)));
+  const blockTiles = (i: number): number[] => {
+    const v = b.iterVars[i]!;
+    return divisors(v.extent, 4).filter((t) => rowLoads.every((x) => x.indices.every((e) => laneCoefficient(e, v.var.id, { lanes: t, vregs: f.vregs }) === 0)));
+  };
   const blockAxis = va === undefined || rowAxis === undefined ? undefined : (() => {
     for (let i = ns - 1; i >= 0; i--) {
       const v = b.iterVars[i]!;
-      if (i !== col && i !== rowAxis && v.extent > 1 && usedWithCol.has(v.var.id) && !usedWithRow.has(v.var.id)) return i;
+      if (i !== col && i !== rowAxis && v.extent > 1 && usedWithCol.has(v.var.id) && blockTiles(i).length > 1) return i;
     }
     return undefined;
   })();
-  const divisors = (n: number, max: number): number[] => Array.from({ length: max }, (_, k) => k + 1).filter((d) => n % d === 0);
   const rowOptions = rowAxis === undefined ? [1] : divisors(b.iterVars[rowAxis]!.extent, f.vregs);
   const groupOptions = va !== undefined ? divisors(colExt / f.lanes, 4) : [1];
-  const blockOptions = blockAxis === undefined ? [1] : divisors(b.iterVars[blockAxis]!.extent, 4);
+  const blockOptions = blockAxis === undefined ? [1] : blockTiles(blockAxis);
   // Maximize multiply-adds per operand load: rows·cols / (rows + cols), cols = blocks·groups vectors.
   // The tiles that fit are the candidates of decision tile:<block>; the best score is its default.
   const candidates: { rows: number; groups: number; blocks: number }[] = [];

@@ -45,6 +45,11 @@ export interface LayoutPreferences {
   readonly matmulWeights?: 'NK16n';
   /** Input channels from which a 3x3 stride-1 conv runs as Winograd F(2x2, 3x3) (absent: never). */
   readonly winogradMinChannels?: number;
+  /**
+   * A grouped conv runs on blocked activations while each group has at most this many input
+   * channels (a multiple of the block; absent: grouped convs stay NCHW).
+   */
+  readonly blockedGroupMaxChannels?: number;
 }
 
 /** What a GPU target's device allows (WebGPU's adapter limits, or the defaults every adapter has). */

@@ -61,6 +61,9 @@ export const CPU_SIMD128_FACTS: Omit<TargetFacts, 'features' | 'threads'> = {
     matmulWeights: 'NK16n',
     // Below 16 input channels a Winograd conv's transforms cost more than its products save.
     winogradMinChannels: 16,
+    // Measured over 3x3 convs at 14-56 pixels: blocked wins 1.1-2.5x up to 16 channels per
+    // group and loses 1.2-2.7x from 32 (the NCHW tile reads wider input rows).
+    blockedGroupMaxChannels: 16,
   },
 };
 

@@ -4,7 +4,8 @@
  * 3x3 stride-1 convs with at least the target's winogradMinChannels), with layout
  * transforms only at the boundaries of the blocked region.
  * A convolution qualifies when its weights are already blocked (OHWI4o, by AlterOpLayout),
- * its input channels divide by 4 and it is a plain (group 1) or depthwise conv.
+ * its input channels divide by 4 and it is a plain (group 1) or depthwise conv, or a grouped
+ * conv with whole blocks of 4 channels per group, at most the target's blockedGroupMaxChannels.
  * Blocked values flow through ops that do not care about the layout: elementwise ops,
  * broadcast ops whose other operand is a scalar or also blocked, Concat on the channel
  * axis, and pools (layout='NCHW4c'; a windowed pool blocks a plain input too). Any other
@@ -30,14 +31,15 @@ function plainInputConv(n: Node, r: Rewriter): boolean {
     && (x.type.shape[1] as number) % KERNEL_BLOCK !== 0;
 }
 
-function qualifies(n: Node, r: Rewriter): boolean {
+function qualifies(n: Node, r: Rewriter, groupMax: number): boolean {
   if (n.op !== 'Conv' || n.attrs['kernel_layout'] !== 'OHWI4o' || !r.constantOf(n.inputs[1]!)) return false;
   const x = n.inputs[0]!;
   const c = x.type.shape[1];
   const group = (n.attrs['group'] as number | undefined) ?? 1;
   const w = n.inputs[1]!.type.shape;
+  const o = (w[0] as number) * KERNEL_BLOCK;
   return x.type.shape.length === 4 && typeof c === 'number' && c % KERNEL_BLOCK === 0
-    && (group === 1 || (group === c && w[w.length - 2] === 1 && (w[0] as number) * KERNEL_BLOCK === c));
+    && (group === 1 || (group === c && w[w.length - 2] === 1 && o === c) || ((c / group) % KERNEL_BLOCK === 0 && (o / group) % KERNEL_BLOCK === 0 && c / group <= groupMax));
 }
 
 /**
@@ -66,7 +68,7 @@ function isScalarConst(v: Value, r: Rewriter): boolean {
 }
 
 export function convertLayout(g: Graph, ctx: PassContext): Graph {
-  const { conv, winogradMinChannels } = ctx.target.layouts;
+  const { conv, winogradMinChannels, blockedGroupMaxChannels } = ctx.target.layouts;
   if (conv !== 'NCHW4c') return g;
   /** NCHW value → its blocked form; values in `blockedOnly` have no NCHW form yet. */
   const blocked = new Map<Value, Value>();
@@ -97,7 +99,7 @@ export function convertLayout(g: Graph, ctx: PassContext): Graph {
   for (const n of g.nodes) {
     const ins = n.inputs.map((v) => (v ? r.use(v) : null));
     const isBlocked = (v: Value | null): boolean => !!v && blockedOnly.has(v);
-    if (qualifies(n, r)) {
+    if (qualifies(n, r, blockedGroupMaxChannels ?? 0)) {
       const x = isBlocked(ins[0]!) ? blocked.get(ins[0]!)! : toBlocked(ins[0]!, r, n);
       if (winogradFits(n, winogradMinChannels)) {
         // The weight transform runs on the constant (FoldConstant folds it after this pass).
