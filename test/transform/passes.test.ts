@@ -407,3 +407,22 @@ test('FoldConstant evaluates large float32 nodes on wasm with the same result as
     assert.ok(Math.abs(Number(c.data[i * 256 + j]) - want) <= 1e-6 * want, `exp(W^T)[${i}, ${j}]`);
   }
 });
+
+test('ConvertLayout runs grouped convs with whole channel blocks per group blocked (up to the target\'s limit), with the same results', async () => {
+  // [in, out, groups, stride]: 4 and 8 input channels per group blocked; 32 per group stays NCHW on CPU targets.
+  for (const [ci, co, groups, stride, op] of [[16, 32, 4, 1, 'ConvNCHWc'], [32, 32, 4, 2, 'ConvNCHWc'], [24, 48, 3, 1, 'ConvNCHWc'], [64, 64, 2, 1, 'Conv']] as const) {
+    const b = new GraphBuilder('g');
+    const x = b.input('x', f32([1, ci, 9, 9]));
+    const w = b.constant(new Tensor('float32', rand(co * (ci / groups) * 9, 81), [co, ci / groups, 3, 3]));
+    const bias = b.constant(new Tensor('float32', rand(co, 82), [co]));
+    const [c] = b.op('Conv', [x, w, bias], { pads: [1, 1, 1, 1], strides: [stride, stride], dilations: [1, 1], group: groups, kernel_shape: [3, 3] });
+    const [r] = b.op('Relu', [c!]);
+    b.output(r!, 'out');
+    const before = b.build();
+    const { graph } = optimize(before, { optLevel: 3, verify: true });
+    const convs = graph.nodes.flatMap((n) => (n.body ? n.body.nodes : [n])).filter((n) => n.op.startsWith('Conv'));
+    assert.deepEqual(convs.map((n) => n.op), [op], `${ci}->${co} in ${groups} groups`);
+    const feeds = { x: new Tensor('float32', rand(ci * 81, 83), [1, ci, 9, 9]) };
+    await matchesOnTargets(graph, feeds, run(before, feeds));
+  }
+});
