@@ -42,6 +42,8 @@ import type { Decider } from './decisions.js';
 interface CpuFacts {
   readonly lanes: number;
   readonly vregs: number;
+  /** First-level data cache bytes. */
+  readonly l1: number;
 }
 /** Reduce loops this short are unrolled inside the tile's innermost reduce loop. */
 const SHORT_REDUCE = 4;
@@ -203,7 +205,7 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   const rowLoads = rowAxis === undefined ? [] : operandLoads(b).filter((x) => x.indices.some((e) => mentions(e, b.iterVars[rowAxis]!.var.id)));
   const blockTiles = (i: number): number[] => {
     const v = b.iterVars[i]!;
-    return divisors(v.extent, 4).filter((t) => rowLoads.every((x) => x.indices.every((e) => laneCoefficient(e, v.var.id, { lanes: t, vregs: f.vregs }) === 0)));
+    return divisors(v.extent, 4).filter((t) => rowLoads.every((x) => x.indices.every((e) => laneCoefficient(e, v.var.id, { ...f, lanes: t }) === 0)));
   };
   const blockAxis = va === undefined || rowAxis === undefined ? undefined : (() => {
     for (let i = ns - 1; i >= 0; i--) {
@@ -291,13 +293,17 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   const maxRounds = roundsOptions[sch.sampleCategorical(`reduce-rounds:${name}`, roundsOptions.map(String), roundsOptions.indexOf(roundsDefault))]!;
   const short: string[] = [];
   // A short loop along the operands' contiguous innermost dim (a blocked layout's 4 input
-  // channels) that the register budget leaves rolled still runs inside the long loop: outside
-  // it, each pass over the long loop would use one element of every cache line it loads.
+  // channels) that the register budget leaves rolled runs inside the long loop when a pass
+  // of the long loop reads more than half the L1 cache (a cache line per step for each of the
+  // tile's rows and vector columns): outside it, each pass would use one element of every
+  // line it loads, and the lines would be gone by the next pass.
   const contiguous: string[] = [];
+  const longPassBytes = reduceByName.find((l) => l.loopVar.name === longest)!.extent * 64 * (rowTile + tileCols);
   let rounds = 1;
   for (const l of [...reduceByName].reverse()) {
     if (l.loopVar.name === longest || l.extent > SHORT_REDUCE) continue;
     if (rounds * l.extent > maxRounds) {
+      if (longPassBytes <= f.l1 / 2) continue;
       const iv = b.iterVars[ns + reduceByName.indexOf(l)]!;
       if (operandLoads(b).some((x) => mentions(x.indices[x.indices.length - 1]!, iv.var.id))) contiguous.unshift(l.loopVar.name);
       continue;
@@ -457,7 +463,7 @@ function unrollMarkedAxes(sch: Schedule): void {
 
 /** The CPU rules' schedule of `func` for a `cpu` target. */
 export function cpuSchedule(func: PrimFunc, target: Target, decide?: Decider): Schedule {
-  const f: CpuFacts = { lanes: target.vectorLanes('float32'), vregs: target.vectorRegisters };
+  const f: CpuFacts = { lanes: target.vectorLanes('float32'), vregs: target.vectorRegisters, l1: target.l1DataBytes };
   if (f.lanes !== 4) throw new ScheduleError('default schedule', func.name, `the CPU schedule rules vectorize 4 float32 lanes (the blocked layouts' block); target '${target.kind}' has ${f.lanes}`);
   const sch = new Schedule(func, decide);
   const plans: TilePlan[] = collectBlocks(func.body).filter((b) => tileable(sch, b)).map((b) => ({ block: b.name }));

@@ -77,6 +77,8 @@ export interface TargetFacts {
    * one round of operands), as the schedule rules budget them.
    */
   readonly vectorRegisters: number;
+  /** Bytes of the per-core first-level data cache the schedule rules keep a loop's working set in (0: not a CPU). */
+  readonly l1DataBytes: number;
   readonly memoryScopes: ReadonlySet<MemoryScope>;
   /** Byte alignment of every planned tensor (and of the arena's regions). */
   readonly bufferAlignment: number;

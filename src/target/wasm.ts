@@ -50,6 +50,8 @@ export const CPU_SIMD128_FACTS: Omit<TargetFacts, 'features' | 'threads'> = {
    * rounds per step ran at 37 GFLOP/s, with 1 round at 66).
    */
   vectorRegisters: 15,
+  /** 32 KiB: the L1 data cache of current x86-64 (and most Arm) cores a wasm engine runs on. */
+  l1DataBytes: 32 * 1024,
   memoryScopes: new Set(['global', 'local']),
   /** A v128 load/store is fastest 16-byte aligned. */
   bufferAlignment: 16,

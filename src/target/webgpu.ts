@@ -20,6 +20,7 @@ registerTargetKind({
     vectorBytes: 16,
     // GPU rules budget invocations and workgroup memory, not a register tile.
     vectorRegisters: 0,
+    l1DataBytes: 0,
     memoryScopes: new Set(['global', 'shared', 'local']),
     bufferAlignment: 16,
     storageDtypes: new Set(['float32', 'int32', 'uint32']),

@@ -5,6 +5,7 @@
  * MAX_JS_PARAMS of them, one array of them.
  * Scratch buffers become module-level typed arrays, allocated once per load.
  */
+import { OrderedNames } from '../names.js';
 import type { DType } from '../../runtime/dtype.js';
 import { type Buffer, type Expr, type Var, isFloatDType } from '../../ir/expr.js';
 import type { PrimFunc, Stmt } from '../../tir/stmt.js';
@@ -44,7 +45,7 @@ class FunctionEmitter {
    * Variable names by var id: `v<n>`, n counting the function's variables in the order they
    * are bound (not their global ids, so compiling the same model twice gives the same text).
    */
-  private readonly varNames = new Map<number, string>();
+  private readonly varNames = new OrderedNames('v');
   readonly scratch: Buffer[] = [];
   private lines: string[] = [];
 
@@ -63,12 +64,7 @@ class FunctionEmitter {
   }
 
   private varName(v: Var): string {
-    let n = this.varNames.get(v.id);
-    if (n === undefined) {
-      n = `v${this.varNames.size}`;
-      this.varNames.set(v.id, n);
-    }
-    return n;
+    return this.varNames.of(v.id);
   }
 
   /** Code for `e` in the JS representation of its dtype. */

@@ -19,6 +19,7 @@
  * as 32-bit ones; 8- and 16-bit integers as i32/u32, wrapped to their width where they
  * are stored or cast to; float16/bfloat16 as f32, rounded to their precision likewise.
  */
+import { OrderedNames } from '../names.js';
 import type { DType } from '../../runtime/dtype.js';
 import type { Buffer, Expr, Var } from '../../ir/expr.js';
 import { wordKind } from '../../runtime/word_storage.js';
@@ -141,8 +142,8 @@ class DispatchEmitter {
    * counting them in the order the dispatch binds them: not their global ids, so the same
    * model compiles to the same shaders and identical dispatches share one shader.
    */
-  private readonly varNames = new Map<number, string>();
-  private readonly bufNames = new Map<number, string>();
+  private readonly varNames = new OrderedNames('v');
+  private readonly bufNames = new OrderedNames('l');
 
   constructor(
     private readonly func: PrimFunc,
@@ -175,21 +176,11 @@ class DispatchEmitter {
   }
 
   private name(b: Buffer): string {
-    let n = this.bufNames.get(b.id);
-    if (n === undefined) {
-      n = `${b.scope === 'shared' ? 's' : 'l'}${this.bufNames.size}`;
-      this.bufNames.set(b.id, n);
-    }
-    return n;
+    return this.bufNames.of(b.id, b.scope === 'shared' ? 's' : 'l');
   }
 
   private varName(v: Var): string {
-    let n = this.varNames.get(v.id);
-    if (n === undefined) {
-      n = `v${this.varNames.size}`;
-      this.varNames.set(v.id, n);
-    }
-    return n;
+    return this.varNames.of(v.id);
   }
 
   private literal(value: number, dtype: DType): string {
