@@ -5,6 +5,9 @@
  * SimplifyInference and weight re-layouts or transforms (Winograd) fold this way. Small
  * nodes run on the js target (exact int64, double-precision arithmetic); a float32 node
  * with a large output runs on wasm, tens of times faster, in float32 like the model.
+ * A node whose compute only moves elements (a transpose, a blocked re-layout, a slice,
+ * constant padding: te/copy_map.ts reads the mapping off the op's compute) runs as a
+ * strided copy of its input's bytes instead, at memory speed and with no kernel.
  */
 import { Tensor } from '../runtime/tensor.js';
 import { Executor } from '../runtime/executor.js';
@@ -12,6 +15,8 @@ import { type Graph, type Node, type Value, FUSED_OP } from '../graph/ir.js';
 import { rewriteGraph } from '../graph/rewrite.js';
 import { getOp } from '../ops/registry.js';
 import { build } from '../build/build.js';
+import { composeTe } from '../build/lower.js';
+import { copyMapOf, runCopyMap } from '../te/copy_map.js';
 import type { Pass } from './pass.js';
 
 /** Ops that must not be evaluated at compile time (none yet: random ops will be listed here). */
@@ -37,6 +42,13 @@ export function foldConstants(g: Graph): Graph {
 export function evaluateNode(n: Node, inputs: readonly (Tensor | null)[]): Tensor[] {
   // A view of a constant is the same data with a new shape.
   if (getOp(n.op).view) return [reshaped(inputs[0]!, n.outputs[0]!)];
+  const copied = copyNode(n, inputs);
+  if (copied) return [copied];
+  return evaluateByKernel(n, inputs);
+}
+
+/** Evaluates a node by building it (for the target foldTarget picks) and running the kernel. */
+export function evaluateByKernel(n: Node, inputs: readonly (Tensor | null)[]): Tensor[] {
   const constants = new Map<Value, Tensor>();
   n.inputs.forEach((v, i) => { if (v) constants.set(v, inputs[i]!); });
   const sub: Graph = {
@@ -45,6 +57,42 @@ export function evaluateNode(n: Node, inputs: readonly (Tensor | null)[]): Tenso
   };
   const out = Executor.loadSync(build(sub, { target: foldTarget(n) }).executable).runSync({});
   return n.outputs.map((o) => out[o.name]!);
+}
+
+/**
+ * A single-output node whose compute is a copy map (te/copy_map.ts) of one input: its
+ * output as a strided copy of that input (the same data when the map is the identity),
+ * or undefined (evaluated by a kernel then, which also reports any error).
+ */
+export function copyNode(n: Node, inputs: readonly (Tensor | null)[]): Tensor | undefined {
+  if (n.op === FUSED_OP || n.outputs.length !== 1 || !getOp(n.op).compute) return undefined;
+  const out = n.outputs[0]!;
+  let te;
+  try {
+    te = composeTe([n], 0, n.outputs, {});
+  } catch {
+    return undefined;
+  }
+  const map = copyMapOf(te.outputs[0]!);
+  if (!map) return undefined;
+  const src = inputs[n.inputs.indexOf(te.inputs[te.placeholders.indexOf(map.source)]!)];
+  if (!src) return undefined;
+  const shape = out.type.shape as number[];
+  if (isIdentity(map, src.dims)) return new Tensor(out.type.dtype, src.data, shape);
+  const data = runCopyMap(map, src.data, out.type.dtype);
+  return data ? new Tensor(out.type.dtype, data, shape) : undefined;
+}
+
+/** A map that reads every source element in place: the output is the source's data. */
+function isIdentity(map: ReturnType<typeof copyMapOf> & object, dims: readonly number[]): boolean {
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (map.extents.reduce((a, b) => a * b, 1) !== size || map.offset !== 0) return false;
+  let stride = 1;
+  for (let d = map.extents.length - 1; d >= 0; d--) {
+    if (map.lo[d] !== 0 || map.hi[d] !== map.extents[d] || (map.extents[d] !== 1 && map.strides[d] !== stride)) return false;
+    stride *= map.extents[d]!;
+  }
+  return true;
 }
 
 /** Output elements from which a float32 node is evaluated on the wasm target. */
