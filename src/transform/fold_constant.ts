@@ -11,7 +11,7 @@
  */
 import { Tensor } from '../runtime/tensor.js';
 import { Executor } from '../runtime/executor.js';
-import { type Graph, type Node, type Value, FUSED_OP } from '../graph/ir.js';
+import { type Graph, type Node, FUSED_OP, Value } from '../graph/ir.js';
 import { rewriteGraph } from '../graph/rewrite.js';
 import { getOp } from '../ops/registry.js';
 import { build } from '../build/build.js';
@@ -23,6 +23,7 @@ import type { Pass } from './pass.js';
 const NOT_FOLDABLE = new Set<string>();
 
 export function foldConstants(g: Graph): Graph {
+  const kernels = new FoldKernels();
   return rewriteGraph(g, (n, r) => {
     const consts = n.inputs.map((v) => (v ? r.constantOf(v) : null));
     const foldable = isFoldable(n) && consts.every((c) => c !== undefined);
@@ -30,33 +31,73 @@ export function foldConstants(g: Graph): Graph {
       r.keep(n);
       return;
     }
-    const out = evaluateNode(n, consts as (Tensor | null)[]);
+    const out = evaluateNode(n, consts as (Tensor | null)[], kernels);
     n.outputs.forEach((o, i) => r.replace(o, r.constant(out[i]!, o.name)));
   });
 }
 
 /**
- * Evaluates one node on constant inputs (null for omitted optional inputs) with the
- * compiler's own generated code: the node is built for the js target and run.
+ * Evaluates one node on constant inputs (null for omitted optional inputs): a view or a
+ * copy map moves the data; any other node runs its generated kernel (`kernels`: those
+ * built so far, reused by nodes of the same signature).
  */
-export function evaluateNode(n: Node, inputs: readonly (Tensor | null)[]): Tensor[] {
+export function evaluateNode(n: Node, inputs: readonly (Tensor | null)[], kernels: FoldKernels = new FoldKernels()): Tensor[] {
   // A view of a constant is the same data with a new shape.
   if (getOp(n.op).view) return [reshaped(inputs[0]!, n.outputs[0]!)];
   const copied = copyNode(n, inputs);
   if (copied) return [copied];
-  return evaluateByKernel(n, inputs);
+  return kernels.run(n, inputs);
 }
 
-/** Evaluates a node by building it (for the target foldTarget picks) and running the kernel. */
-export function evaluateByKernel(n: Node, inputs: readonly (Tensor | null)[]): Tensor[] {
-  const constants = new Map<Value, Tensor>();
-  n.inputs.forEach((v, i) => { if (v) constants.set(v, inputs[i]!); });
-  const sub: Graph = {
-    name: `fold_${n.op}`, inputs: [], outputs: n.outputs, outputNames: n.outputs.map((o) => o.name),
-    nodes: [n], constants,
+/**
+ * The kernels constant folding built, by node signature (op, attributes, input and output
+ * types, fold target): a node is built once as a graph of its own whose inputs are fed
+ * (not baked in as constants), so nodes alike (the weight transform of layers of one
+ * shape) run the same loaded kernel on their own data.
+ */
+export class FoldKernels {
+  private readonly loaded = new Map<string, Executor>();
+  /** Kernels built so far (tests and inspection count them). */
+  built = 0;
+
+  /** The node's outputs from its generated kernel. */
+  run(n: Node, inputs: readonly (Tensor | null)[]): Tensor[] {
+    const target = foldTarget(n);
+    const key = signature(n, target);
+    let exe = key !== undefined ? this.loaded.get(key) : undefined;
+    if (!exe) {
+      exe = Executor.loadSync(build(foldGraph(n), { target }).executable);
+      this.built++;
+      if (key !== undefined) this.loaded.set(key, exe);
+    }
+    const feeds: Record<string, Tensor> = {};
+    n.inputs.forEach((v, i) => { if (v) feeds[`in${i}`] = inputs[i]!; });
+    const out = exe.runSync(feeds);
+    return n.outputs.map((_, i) => out[`out${i}`]!);
+  }
+}
+
+/** The node alone in a graph: its inputs graph inputs in0.. (by position), its outputs out0... */
+function foldGraph(n: Node): Graph {
+  const inputs: Value[] = [];
+  const ins = n.inputs.map((v, i) => {
+    if (!v) return null;
+    const x = new Value(`in${i}`, v.type);
+    inputs.push(x);
+    return x;
+  });
+  return {
+    name: `fold_${n.op}`, inputs, outputs: n.outputs, outputNames: n.outputs.map((_, i) => `out${i}`),
+    nodes: [{ ...n, inputs: ins }], constants: new Map(),
   };
-  const out = Executor.loadSync(build(sub, { target: foldTarget(n) }).executable).runSync({});
-  return n.outputs.map((o) => out[o.name]!);
+}
+
+/** What a folded node's kernel depends on; undefined (not cached) for tensor-valued attributes. */
+function signature(n: Node, target: string): string | undefined {
+  const attrs = Object.entries(n.attrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (attrs.some(([, v]) => v instanceof Tensor)) return undefined;
+  const types = (vs: readonly (Value | null)[]): unknown[] => vs.map((v) => (v ? [v.type.dtype, v.type.shape] : null));
+  return JSON.stringify([n.op, target, attrs, types(n.inputs), types(n.outputs)]);
 }
 
 /**
