@@ -12,7 +12,7 @@ import { annotate, fuse, reorder, split } from './loop_prims.js';
 import { cacheRead, computeAt } from './region_prims.js';
 import { type LayoutMap, transformLayout } from './layout_prims.js';
 import { rfactor } from './rfactor.js';
-import { ScheduleError, failer, findBlock, loopsAbove } from './state.js';
+import { ScheduleError, bodyBlocks, failer, findBlock, loopsAbove } from './state.js';
 
 export { ScheduleError };
 export type { LayoutMap };
@@ -51,7 +51,7 @@ export class Schedule {
   }
 
   blockNames(): string[] {
-    return collectBlocks(this.current.body).map((b) => b.name);
+    return bodyBlocks(this.current.body).map((b) => b.name);
   }
 
   getBlock(name: string): Block {
