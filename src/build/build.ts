@@ -72,14 +72,16 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
   // proven separable; batched storages are planned per sample (runtime/batch.ts).
   const batchDim = dynamicBatchDim(graph);
   const bind = batchDim ? { [batchDim]: 1 } : {};
-  const kernels = time('lower', () => kernelGroups(graph).map((grp, i) => {
+  const lowered = time('lower', () => kernelGroups(graph).map((grp, i) => {
     if (batchDim && [...grp.nodes.flatMap((n) => n.inputs), ...grp.outputs].some((v) => v && isBatched(v, batchDim))) {
       checkBatchSeparable(grp.nodes, i, grp.outputs, batchDim);
     }
     return lowerGroup(grp.nodes, i, grp.outputs, target, bind);
   }));
-  const generated = time('codegen', () => generateModule(target, kernels.map((k) => k.func)));
+  const generated = time('codegen', () => generateModule(target, lowered.map((k) => k.func)));
   const { module, workspaceBytes } = generated;
+  const codegenMs = generated.kernelMs;
+  const kernels = codegenMs ? lowered.map((k) => (codegenMs[k.name] !== undefined ? { ...k, ms: { ...k.ms, codegen: codegenMs[k.name]! } } : k)) : lowered;
 
   return time('plan', () => {
     // Constants: packed at the start of the arena.

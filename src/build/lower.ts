@@ -29,6 +29,21 @@ export interface LoweredKernel {
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
   readonly nodes: readonly Node[];
+  /** Where the time to make it went: KernelTimes. */
+  readonly ms: KernelTimes;
+}
+
+/**
+ * Milliseconds a kernel took to make, by step: `te` composing its ops' TE computes and
+ * lowering them to loop IR, `schedule` the default schedule, `tir` the loop-IR passes
+ * for codegen, and `codegen` generating its code (set by the build where the target's
+ * code generator measures it per kernel).
+ */
+export interface KernelTimes {
+  readonly te: number;
+  readonly schedule: number;
+  readonly tir: number;
+  readonly codegen?: number;
 }
 
 /** Sizes that symbolic dims take while lowering (a dynamic batch's kernels are generated for one sample). */
@@ -118,12 +133,17 @@ export const kernelName = (nodes: readonly Node[], index: number): string => `k$
 
 /** Lowers one group of nodes (in topological order) to a kernel computing `outputs`, scheduled for `target`. */
 export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], target: Target, bind: DimBinding = {}): LoweredKernel {
+  const t0 = performance.now();
   const { inputs, placeholders, outputs: outTensors } = composeTe(nodes, index, outputs, bind);
   const name = kernelName(nodes, index);
-  let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace'>;
+  let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace' | 'ms'>;
   try {
-    const sch = defaultSchedule(createPrimFunc(name, placeholders, outTensors), target);
-    lowered = { func: bindValues(lowerForCodegen(sch.func), target.valueBinding), scheduled: sch.func, trace: sch.trace };
+    const prim = createPrimFunc(name, placeholders, outTensors);
+    const t1 = performance.now();
+    const sch = defaultSchedule(prim, target);
+    const t2 = performance.now();
+    const func = bindValues(lowerForCodegen(sch.func), target.valueBinding);
+    lowered = { func, scheduled: sch.func, trace: sch.trace, ms: { te: t1 - t0, schedule: t2 - t1, tir: performance.now() - t2 } };
   } catch (e) {
     const n = nodes[nodes.length - 1]!;
     if (e instanceof NodeError) throw e;
