@@ -22,8 +22,8 @@ import type { Pass } from './pass.js';
 /** Ops that must not be evaluated at compile time (none yet: random ops will be listed here). */
 const NOT_FOLDABLE = new Set<string>();
 
-export function foldConstants(g: Graph): Graph {
-  const kernels = new FoldKernels();
+/** `kernels`: where the nodes' kernels are built and kept (one per pass run by default). */
+export function foldConstants(g: Graph, kernels: FoldKernels = new FoldKernels()): Graph {
   return rewriteGraph(g, (n, r) => {
     const consts = n.inputs.map((v) => (v ? r.constantOf(v) : null));
     const foldable = isFoldable(n) && consts.every((c) => c !== undefined);
@@ -158,4 +158,4 @@ function reshaped(t: Tensor, like: Value): Tensor {
   return new Tensor(t.type, t.data, like.type.shape as number[]);
 }
 
-export const FoldConstant: Pass = { name: 'FoldConstant', optLevel: 1, run: foldConstants };
+export const FoldConstant: Pass = { name: 'FoldConstant', optLevel: 1, run: (g) => foldConstants(g) };
