@@ -201,6 +201,20 @@ export function replaceStmt(root: Stmt, target: Stmt, replacement: Stmt): Stmt {
   return node;
 }
 
+/**
+ * `root` with each statement of `replacements` replaced: what one mapStmt walk makes, by
+ * replaceStmt one after another when no target lies inside another (else by that walk).
+ */
+export function replaceStmts(root: Stmt, replacements: ReadonlyMap<Stmt, Stmt>): Stmt {
+  const paths = [...replacements.keys()].map((t) => pathUp(root, t));
+  const targets = new Set(replacements.keys());
+  const disjoint = paths.every((p) => p && p.slice(1).every((s) => !targets.has(s)));
+  if (!disjoint) return mapStmt(root, (s) => replacements.get(s));
+  let body = root;
+  for (const [t, r] of replacements) body = replaceStmt(body, t, r);
+  return body;
+}
+
 /** `s` with its child `from` replaced by `to`, built as mapStmt builds it. */
 function withChild(s: Stmt, from: Stmt, to: Stmt): Stmt {
   const c = (x: Stmt): Stmt => (x === from ? to : x);
