@@ -146,7 +146,7 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     const workspaceOffset = actBase + alignUp(plan.peakBytes, align);
     const tableOffset = workspaceOffset + alignUp(workspaceBytes, align);
     const fixedEnd = tableOffset + alignUp(tableBytes, align);
-    checkArenaBytes(fixedEnd + samplePlan.peakBytes, `the model's memory (constants ${bytesText(constBytes)}, activations ${bytesText(plan.peakBytes)}`
+    checkArenaBytes(fixedEnd + samplePlan.peakBytes, () => `the model's memory (constants ${bytesText(constBytes)}, activations ${bytesText(plan.peakBytes)}`
       + `${samplePlan.peakBytes ? ` + ${bytesText(samplePlan.peakBytes)} per sample` : ''}, kernel workspace ${bytesText(workspaceBytes)})`);
     const executable: Executable = {
       format: 'tessera-executable', version: 1, target: target.toString(), module,
