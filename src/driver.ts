@@ -102,7 +102,8 @@ export function optimizeModel(model: string | Uint8Array | Graph, options: Compi
   if (typeof model === 'string' || model instanceof Uint8Array) {
     const bytes = typeof model === 'string' ? readFileSync(model) : model;
     const modelDir = typeof model === 'string' ? dirname(model) : options.modelDir;
-    const imported = importOnnxModel(bytes, { ...(modelDir ? { modelDir } : {}), ...dims });
+    // A file read here is this compilation's own: its constants stay in place in it.
+    const imported = importOnnxModel(bytes, { ...(modelDir ? { modelDir } : {}), ...(typeof model === 'string' ? { ownsBytes: true } : {}), ...dims });
     graph = imported.graph;
     sourceNodes = imported.onnxNodes;
   } else {

@@ -74,14 +74,16 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
   // proven separable; batched storages are planned per sample (runtime/batch.ts).
   const batchDim = dynamicBatchDim(graph);
   const bind = batchDim ? { [batchDim]: 1 } : {};
-  const kernels = time('lower', () => kernelGroups(graph).map((grp, i) => {
+  const lowered = time('lower', () => kernelGroups(graph).map((grp, i) => {
     if (batchDim && [...grp.nodes.flatMap((n) => n.inputs), ...grp.outputs].some((v) => v && isBatched(v, batchDim))) {
       checkBatchSeparable(grp.nodes, i, grp.outputs, batchDim);
     }
     return lowerGroup(grp.nodes, i, grp.outputs, target, bind, opts.schedule);
   }));
-  const generated = time('codegen', () => generateModule(target, kernels.map((k) => k.func)));
+  const generated = time('codegen', () => generateModule(target, lowered.map((k) => k.func)));
   const { module, workspaceBytes } = generated;
+  const codegenMs = generated.kernelMs;
+  const kernels = codegenMs ? lowered.map((k) => (codegenMs[k.name] !== undefined ? { ...k, ms: { ...k.ms, codegen: codegenMs[k.name]! } } : k)) : lowered;
 
   return time('plan', () => {
     // Constants: packed at the start of the arena.
@@ -146,7 +148,7 @@ export function build(graph: Graph, opts: BuildOptions): BuildResult {
     const workspaceOffset = actBase + alignUp(plan.peakBytes, align);
     const tableOffset = workspaceOffset + alignUp(workspaceBytes, align);
     const fixedEnd = tableOffset + alignUp(tableBytes, align);
-    checkArenaBytes(fixedEnd + samplePlan.peakBytes, `the model's memory (constants ${bytesText(constBytes)}, activations ${bytesText(plan.peakBytes)}`
+    checkArenaBytes(fixedEnd + samplePlan.peakBytes, () => `the model's memory (constants ${bytesText(constBytes)}, activations ${bytesText(plan.peakBytes)}`
       + `${samplePlan.peakBytes ? ` + ${bytesText(samplePlan.peakBytes)} per sample` : ''}, kernel workspace ${bytesText(workspaceBytes)})`);
     const executable: Executable = {
       format: 'tessera-executable', version: 1, target: target.toString(), module,

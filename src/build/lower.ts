@@ -29,6 +29,21 @@ export interface LoweredKernel {
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
   readonly nodes: readonly Node[];
+  /** Where the time to make it went: KernelTimes. */
+  readonly ms: KernelTimes;
+}
+
+/**
+ * Milliseconds a kernel took to make, by step: `te` composing its ops' TE computes and
+ * lowering them to loop IR, `schedule` the default schedule, `tir` the loop-IR passes
+ * for codegen, and `codegen` generating its code (set by the build where the target's
+ * code generator measures it per kernel).
+ */
+export interface KernelTimes {
+  readonly te: number;
+  readonly schedule: number;
+  readonly tir: number;
+  readonly codegen?: number;
 }
 
 /**
@@ -130,12 +145,16 @@ export function groupFunc(nodes: readonly Node[], index: number, outputs: readon
 
 /** Lowers one group of nodes (in topological order) to a kernel computing `outputs`, scheduled for `target`. */
 export function lowerGroup(nodes: readonly Node[], index: number, outputs: readonly Value[], target: Target, bind: DimBinding = {}, schedule: ScheduleProvider = defaultSchedule): LoweredKernel {
+  const t0 = performance.now();
   const { func: unscheduled, inputs } = groupFunc(nodes, index, outputs, bind);
   const name = unscheduled.name;
-  let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace'>;
+  let lowered: Pick<LoweredKernel, 'func' | 'scheduled' | 'trace' | 'ms'>;
   try {
+    const t1 = performance.now();
     const sch = schedule(unscheduled, target);
-    lowered = { func: bindValues(lowerForCodegen(sch.func), target.valueBinding), scheduled: sch.func, trace: sch.trace };
+    const t2 = performance.now();
+    const func = bindValues(lowerForCodegen(sch.func), target.valueBinding);
+    lowered = { func, scheduled: sch.func, trace: sch.trace, ms: { te: t1 - t0, schedule: t2 - t1, tir: performance.now() - t2 } };
   } catch (e) {
     const n = nodes[nodes.length - 1]!;
     if (e instanceof NodeError) throw e;

@@ -250,28 +250,53 @@ withCompileOptions(program
 
 withCompileOptions(program
   .command('inspect')
-  .description('print the optimized graph, its kernels (ops, shapes, FLOPs) and the memory plan')
+  .description('print the optimized graph, its kernels (ops, shapes, FLOPs), the memory plan and where the compile time went')
   .argument('<model>', 'model.onnx or a directory holding it')
-  .option('--loops', 'also print each kernel\'s scheduled loop IR'))
-  .action((modelArg: string, opts: CompileFlags & { loops?: boolean }) => {
+  .option('--loops', 'also print each kernel\'s scheduled loop IR')
+  .option('--time', 'print only where the compile time went (no graph, no kernel list)')
+  .option('--slowest <n>', 'kernels listed as slowest to lower and generate', number, 5))
+  .action((modelArg: string, opts: CompileFlags & { loops?: boolean; time?: boolean; slowest: number }) => {
     const model = modelPath(modelArg);
+    const t0 = performance.now();
     const r = compile(model, compileOptions(opts));
     reportRecords(r);
-    console.log(printGraph(r.graph));
-    console.log(`kernels (${opts.target}):`);
-    let total = 0;
-    r.kernels.forEach((k) => {
-      const flops = estimateFlops(k.func);
-      total += flops;
-      const shapes = k.outputs.map((o) => `${o.type.dtype}[${o.type.shape.join(', ')}]`).join(', ');
-      console.log(`  ${k.name.padEnd(40)} ${k.nodes.map((n) => n.op).join('+').padEnd(28)} -> ${shapes.padEnd(26)} ${(flops / 1e6).toFixed(2).padStart(9)} MFLOP`);
-      if (opts.loops) console.log(printPrimFunc(k.scheduled).replace(/^/gm, '      '));
-    });
-    const exe = r.executable;
-    const generated = exe.batch ? ' (kernels generated for one sample)' : '';
-    console.log(`total ${(total / 1e9).toFixed(3)} GFLOP${exe.batch ? ' per sample' : ''}; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${activations(exe)}${generated}, workspace ${fmtBytes(exe.workspaceBytes)}`);
-    console.log(`passes: ${r.passTimings.map((t) => `${t.pass} ${t.ms.toFixed(0)}ms (${t.nodesBefore}->${t.nodesAfter})`).join(', ') || 'none'}`);
-    console.log(`${r.sourceNodes} nodes -> ${r.kernels.length} kernels`);
+    const totalMs = performance.now() - t0;
+    const ms = (x: number): string => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
+    if (!opts.time) {
+      console.log(printGraph(r.graph));
+      console.log(`kernels (${opts.target}):`);
+      let total = 0;
+      r.kernels.forEach((k) => {
+        const flops = estimateFlops(k.func);
+        total += flops;
+        const shapes = k.outputs.map((o) => `${o.type.dtype}[${o.type.shape.join(', ')}]`).join(', ');
+        console.log(`  ${k.name.padEnd(40)} ${k.nodes.map((n) => n.op).join('+').padEnd(28)} -> ${shapes.padEnd(26)} ${(flops / 1e6).toFixed(2).padStart(9)} MFLOP`);
+        if (opts.loops) console.log(printPrimFunc(k.scheduled).replace(/^/gm, '      '));
+      });
+      const exe = r.executable;
+      const generated = exe.batch ? ' (kernels generated for one sample)' : '';
+      console.log(`total ${(total / 1e9).toFixed(3)} GFLOP${exe.batch ? ' per sample' : ''}; constants ${fmtBytes(exe.constants.byteLength)}, planned activations ${activations(exe)}${generated}, workspace ${fmtBytes(exe.workspaceBytes)}`);
+    }
+    // Where the compile time went: the phases, each graph pass, lowering by step, the slowest kernels.
+    const t = r.timings;
+    const sum = (f: (k: (typeof r.kernels)[number]) => number | undefined): number => r.kernels.reduce((a, k) => a + (f(k) ?? 0), 0);
+    const row = (name: string, x: number, note = ''): void => console.log(`  ${name.padEnd(24)} ${ms(x).padStart(10)}${note ? `   ${note}` : ''}`);
+    console.log(`compile time ${ms(totalMs)} (${r.sourceNodes} nodes -> ${r.kernels.length} kernels):`);
+    row('import', t['import'] ?? 0);
+    row('optimize', t['optimize'] ?? 0);
+    for (const p of r.passTimings) row(`  ${p.pass}`, p.ms, `${p.nodesBefore} -> ${p.nodesAfter} nodes`);
+    row('lower', t['lower'] ?? 0, `TE ${ms(sum((k) => k.ms.te))}, schedule ${ms(sum((k) => k.ms.schedule))}, loop-IR passes ${ms(sum((k) => k.ms.tir))}`);
+    row('codegen', t['codegen'] ?? 0);
+    row('plan', t['plan'] ?? 0, `memory plan and constants (${fmtBytes(r.executable.constants.byteLength)})`);
+    const made = (k: (typeof r.kernels)[number]): number => k.ms.te + k.ms.schedule + k.ms.tir + (k.ms.codegen ?? 0);
+    const slowest = [...r.kernels].sort((a, b) => made(b) - made(a)).slice(0, Math.max(0, opts.slowest));
+    if (slowest.length > 0) {
+      console.log(`slowest kernels to lower and generate (of ${r.kernels.length}):`);
+      for (const k of slowest) {
+        const codegen = k.ms.codegen !== undefined ? `, codegen ${ms(k.ms.codegen)}` : '';
+        console.log(`  ${k.name.padEnd(40)} ${ms(made(k)).padStart(10)}   TE ${ms(k.ms.te)}, schedule ${ms(k.ms.schedule)} (${k.trace.length} steps), loop IR ${ms(k.ms.tir)}${codegen}`);
+      }
+    }
   });
 
 withCompileOptions(program

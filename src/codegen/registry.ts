@@ -12,6 +12,8 @@ export interface GeneratedModule {
   readonly argTableKernels: ReadonlySet<string>;
   /** Threads the module can run its kernels on (1 unless the code was built for threads). */
   readonly threads: number;
+  /** Milliseconds spent generating each kernel, by name (where the code generator measures it). */
+  readonly kernelMs?: Readonly<Record<string, number>>;
 }
 
 export type Codegen = (funcs: readonly PrimFunc[], target: Target) => GeneratedModule;

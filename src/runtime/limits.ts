@@ -25,9 +25,12 @@ export function bytesText(n: number): string {
   return `${n.toLocaleString('en-US')} bytes`;
 }
 
-/** Throws a LimitError when `bytes` (of `what`) exceed the arena: the message states both sizes. */
-export function checkArenaBytes(bytes: number, what: string): void {
+/**
+ * Throws a LimitError when `bytes` (of `what`, or of what it returns: a message made only
+ * when needed) exceed the arena: the message states both sizes.
+ */
+export function checkArenaBytes(bytes: number, what: string | (() => string)): void {
   if (!(bytes <= MAX_ARENA_BYTES)) {
-    throw new LimitError(`${what} needs ${bytesText(bytes)}; Tessera supports at most ${bytesText(MAX_ARENA_BYTES)} of memory per model (its kernels address memory with 32-bit offsets)`);
+    throw new LimitError(`${typeof what === 'string' ? what : what()} needs ${bytesText(bytes)}; Tessera supports at most ${bytesText(MAX_ARENA_BYTES)} of memory per model (its kernels address memory with 32-bit offsets)`);
   }
 }

@@ -4,10 +4,10 @@
  */
 import { type Buffer, type Expr, type Var, load, makeBuffer, mapExpr, substitute, variable, visitExpr } from '../ir/expr.js';
 import {
-  type Block, type BlockIterVar, type For, type PrimFunc, type Stmt, type Store, collectBlocks, loop, mapStmt, mapStmtExprs, seq, stmtExprs, store, visitStmt,
+  type Block, type BlockIterVar, type PrimFunc, type Stmt, type Store, collectBlocks, loop, mapStmt, mapStmtExprs, seq, stmtExprs, store, visitStmt,
 } from '../tir/stmt.js';
 import { affineCombine, fromLinear, toLinear } from '../tir/arith.js';
-import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, uniqueBlock, usesVars } from './state.js';
+import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, replaceStmt, replaceStmts, uniqueBlock, usesVars } from './state.js';
 
 /** The outermost statement of the loop nest that holds only `block` (the block itself if none). */
 export function nestRoot(f: PrimFunc, block: Block, fail: Fail): Stmt {
@@ -274,7 +274,7 @@ export function reverseComputeInline(f: PrimFunc, name: string): PrimFunc {
     writes: [cst.buffer],
   };
   const root = nestRoot(f, consumer, fail);
-  let body = mapStmt(f.body, (s) => (s === root ? seq([]) : s === producer ? fused : undefined));
+  let body = replaceStmts(f.body, new Map<Stmt, Stmt>([[root, seq([])], [producer, fused]]));
   body = dropAllocation(body, buf);
   return { ...f, body };
 }
@@ -320,10 +320,7 @@ export function decomposeReduction(f: PrimFunc, name: string, loopName: string):
     initNest = loop(v, l.extent, initNest, l.forKind, l.thread);
   }
   const { init: _moved, ...update } = block;
-  const body = mapStmt(f.body, (s) => {
-    if (s !== target) return undefined;
-    return seq([initNest, mapStmt(s, (x) => (x === block ? update : undefined))]);
-  });
+  const body = replaceStmt(f.body, target, seq([initNest, mapStmt(target, (x) => (x === block ? update : undefined))]));
   return { ...f, body };
 }
 
@@ -402,11 +399,8 @@ export function cacheWrite(f: PrimFunc, name: string, loopName: string): { func:
   };
   let wbNest: Stmt = wb;
   for (let k = perm.length - 1; k >= 0; k--) wbNest = loop(wVars[perm[k]!]!, localExtent[perm[k]!]!, wbNest);
-  const body = mapStmt(f.body, (s) => {
-    if (s !== target) return undefined;
-    const innerBody = mapStmt((s as For).body, (x) => (x === block ? newBlock : undefined));
-    return { ...(s as For), body: { kind: 'allocate', buffer: local, body: seq([innerBody, wbNest]) } };
-  });
+  const innerBody = mapStmt(target.body, (x) => (x === block ? newBlock : undefined));
+  const body = replaceStmt(f.body, target, { ...target, body: { kind: 'allocate', buffer: local, body: seq([innerBody, wbNest]) } });
   return { func: { ...f, body }, writeback: wbName };
 }
 

@@ -6,7 +6,7 @@
  */
 import { type Buffer, type Expr, type MemoryScope, load, mapExpr } from '../ir/expr.js';
 import { type For, type PrimFunc, type Stmt, type ThreadAxis, THREAD_AXES, collectBlocks, mapStmt, visitStmt } from '../tir/stmt.js';
-import { failer, findLoop, loopsAbove, usesVars } from './state.js';
+import { failer, findLoop, loopsAbove, replaceStmt, usesVars } from './state.js';
 
 const isBlockAxis = (a: ThreadAxis): boolean => a.startsWith('blockIdx');
 
@@ -45,7 +45,7 @@ export function bind(f: PrimFunc, name: string, axis: ThreadAxis): PrimFunc {
     if (block) fail(`loop ${name} encloses loop ${block.loopVar.name} (bound to ${block.thread}); workgroup axes (blockIdx) must enclose invocation axes (threadIdx)`);
   }
   const bound: For = { ...target, forKind: 'thread', thread: axis };
-  return { ...f, body: mapStmt(f.body, (s) => (s === target ? bound : undefined)) };
+  return { ...f, body: replaceStmt(f.body, target, bound) };
 }
 
 /**

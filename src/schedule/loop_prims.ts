@@ -1,7 +1,7 @@
 /** Loop primitives: split, fuse, reorder, and the loop-kind annotations vectorize / unroll / parallel. */
 import { type Expr, add, floordiv, floormod, int, mul, substitute, variable } from '../ir/expr.js';
 import { type For, type ForKind, type PrimFunc, type Stmt, loop, mapStmt, mapStmtExprs } from '../tir/stmt.js';
-import { failer, findLoop, loopNames } from './state.js';
+import { failer, findLoop, loopNames, replaceStmt } from './state.js';
 
 /**
  * split: loop `name` of extent E becomes nested loops with the given extents (their
@@ -33,7 +33,7 @@ export function split(f: PrimFunc, name: string, factors: readonly number[]): { 
   const body = mapStmtExprs(target.body, (e) => substitute(e, new Map([[target.loopVar.id, value]])));
   let nest: Stmt = body;
   for (let i = vars.length - 1; i >= 0; i--) nest = loop(vars[i]!, full[i]!, nest, i === vars.length - 1 ? target.forKind : 'serial');
-  return { func: { ...f, body: mapStmt(f.body, (s) => (s === target ? nest : undefined)) }, loops: vars.map((v) => v.name) };
+  return { func: { ...f, body: replaceStmt(f.body, target, nest) }, loops: vars.map((v) => v.name) };
 }
 
 /**
@@ -64,7 +64,7 @@ export function fuse(f: PrimFunc, names: readonly string[]): { func: PrimFunc; l
   }
   const body = mapStmtExprs(loops[loops.length - 1]!.body, (e) => substitute(e, map));
   const outer = loops[0]!;
-  return { func: { ...f, body: mapStmt(f.body, (s) => (s === outer ? loop(fused, extent, body) : undefined)) }, loop: name };
+  return { func: { ...f, body: replaceStmt(f.body, outer, loop(fused, extent, body)) }, loop: name };
 }
 
 /**
@@ -100,7 +100,7 @@ export function reorder(f: PrimFunc, names: readonly string[]): PrimFunc {
   const order = chain.map((l, i) => (slots[i] ? loops[next++]! : l));
   let nest: Stmt = innermostBody;
   for (let i = order.length - 1; i >= 0; i--) nest = { ...order[i]!, body: nest };
-  return { ...f, body: mapStmt(f.body, (s) => (s === outermost ? nest : undefined)) };
+  return { ...f, body: replaceStmt(f.body, outermost!, nest) };
 }
 
 /** Marks a loop serial / vectorized / unrolled / parallel; vectorize needs an innermost loop. */
@@ -114,5 +114,5 @@ export function annotate(f: PrimFunc, name: string, kind: ForKind): PrimFunc {
     if (inner) fail(`loop ${name} is not innermost`);
   }
   if (kind === 'unrolled' && target.extent > 64) fail(`loop ${name} has extent ${target.extent}; unrolling is limited to 64`);
-  return { ...f, body: mapStmt(f.body, (s) => (s === target ? { ...target, forKind: kind } : undefined)) };
+  return { ...f, body: replaceStmt(f.body, target, { ...target, forKind: kind }) };
 }

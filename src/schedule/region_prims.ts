@@ -11,7 +11,7 @@ import { type Buffer, type Expr, type Var, load, makeBuffer, mapExpr, substitute
 import { type Block, type BlockIterVar, type For, type PrimFunc, type Stmt, collectBlocks, loop, mapStmt, seq, store, visitStmt } from '../tir/stmt.js';
 import { affineCombine, fromLinear, toLinear } from '../tir/arith.js';
 import { nestRoot } from './block_prims.js';
-import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove } from './state.js';
+import { type Fail, failer, findBlock, findLoop, loopNames, loopsAbove, replaceStmt } from './state.js';
 
 interface Region {
   /** Per dimension: the first index (over variables bound outside the loop's body). */
@@ -137,7 +137,7 @@ export function cacheRead(f: PrimFunc, loopName: string, bufferName: string): { 
     body: mapStmt(b.body, () => undefined, retarget),
   }]));
   const withReaders = mapStmt(at.body, (s) => (s.kind === 'block' ? rewritten.get(s) : undefined));
-  const body = mapStmt(f.body, (s) => (s === at ? { ...at, body: { kind: 'allocate', buffer: cache, body: seq([copy, withReaders]) } } : undefined));
+  const body = replaceStmt(f.body, at, { ...at, body: { kind: 'allocate', buffer: cache, body: seq([copy, withReaders]) } });
   return { func: { ...f, body }, block: name };
 }
 

@@ -8,10 +8,10 @@
  * axis (a softmax's row sum) becomes F lanes of vector accumulators.
  */
 import { type Binary, type Buffer, type Expr, type Var, add, binary, load, makeBuffer, mul, int, substitute, variable, visitExpr } from '../ir/expr.js';
-import { type Block, type BlockIterVar, type Stmt, type Store, loop, mapStmt, seq, store } from '../tir/stmt.js';
+import { type Block, type BlockIterVar, type Stmt, type Store, loop, seq, store } from '../tir/stmt.js';
 import type { PrimFunc } from '../tir/stmt.js';
 import { nestRoot } from './block_prims.js';
-import { failer, findBlock, loopNames, loopsAbove } from './state.js';
+import { failer, findBlock, loopNames, loopsAbove, replaceStmt } from './state.js';
 
 const COMBINERS = new Set(['add', 'mul', 'min', 'max']);
 
@@ -96,6 +96,6 @@ export function rfactor(f: PrimFunc, name: string, loopName: string, factor: num
   let finalNest: Stmt = loop(l2Loop, factor, finalBlock);
   for (let i = ns - 1; i >= 0; i--) finalNest = loop(nest[i]!.loopVar, nest[i]!.extent, finalNest, nest[i]!.forKind, nest[i]!.thread);
   // rf is allocated at the function's top, so both nests stay top-level (parallelizable).
-  const body = mapStmt(f.body, (s) => (s === root ? seq([rfNest, finalNest]) : undefined));
+  const body = replaceStmt(f.body, root, seq([rfNest, finalNest]));
   return { func: { ...f, body: { kind: 'allocate', buffer: rf, body } }, rfBlock: rfBlock.name };
 }

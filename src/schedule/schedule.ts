@@ -14,7 +14,7 @@ import { annotate, fuse, reorder, split } from './loop_prims.js';
 import { cacheRead, computeAt } from './region_prims.js';
 import { type LayoutMap, transformLayout } from './layout_prims.js';
 import { rfactor } from './rfactor.js';
-import { ScheduleError, failer, findBlock, findLoop, loopsAbove } from './state.js';
+import { ScheduleError, bodyBlocks, failer, findBlock, findLoop, loopsAbove } from './state.js';
 import { type Decider, type SampleInstruction, checkDecision } from './decisions.js';
 
 export { ScheduleError };
@@ -57,7 +57,7 @@ export class Schedule {
   }
 
   blockNames(): string[] {
-    return collectBlocks(this.current.body).map((b) => b.name);
+    return bodyBlocks(this.current.body).map((b) => b.name);
   }
 
   getBlock(name: string): Block {

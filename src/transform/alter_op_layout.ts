@@ -36,21 +36,24 @@ function blockConvWeight(n: Node, r: Rewriter): boolean {
 }
 
 /**
- * B [K, N] re-laid out as NK16n ([N/16, K, 16]) by graph ops on the constant, its last block
- * zero-padded when N is a multiple of 4 but not of 16 (`weight_columns` then keeps N); or
- * undefined (N not a multiple of 4: no vector tile would read it).
+ * B [K, N] (or, `transposed`, B stored as [N, K]: Gemm's transB) re-laid out as NK16n
+ * ([N/16, K, 16]) by graph ops on the constant, its last block zero-padded when N is a
+ * multiple of 4 but not of 16 (`weight_columns` then keeps N); or undefined (N not a
+ * multiple of 4: no vector tile would read it). A transposed B is blocked in one
+ * transpose ([N/16, 16, K] -> [N/16, K, 16]), not transposed to [K, N] first.
  */
-function blockedWeight(b: Value, origin: Node['origin'], r: Rewriter): { value: Value; attrs: Record<string, number | string> } | undefined {
-  const [k, n] = b.type.shape;
+function blockedWeight(b: Value, transposed: boolean, origin: Node['origin'], r: Rewriter): { value: Value; attrs: Record<string, number | string> } | undefined {
+  const [k, n] = transposed ? [b.type.shape[1], b.type.shape[0]] : b.type.shape;
   if (b.type.shape.length !== 2 || typeof k !== 'number' || typeof n !== 'number' || n % 4 !== 0) return undefined;
   const blocks = Math.ceil(n / MATMUL_BLOCK);
-  const padded = blocks * MATMUL_BLOCK === n ? b : r.op('Pad', [b], { pads: [0, 0, 0, blocks * MATMUL_BLOCK - n], mode: 'constant' }, origin)[0]!;
-  const [split] = r.op('Reshape', [padded], { shape: [k, blocks, MATMUL_BLOCK] }, origin);
-  const value = r.op('Transpose', [split!], { perm: [1, 0, 2] }, origin)[0]!;
+  const extra = blocks * MATMUL_BLOCK - n;
+  const padded = extra === 0 ? b : r.op('Pad', [b], { pads: transposed ? [0, 0, extra, 0] : [0, 0, 0, extra], mode: 'constant' }, origin)[0]!;
+  const [split] = r.op('Reshape', [padded], { shape: transposed ? [blocks, MATMUL_BLOCK, k] : [k, blocks, MATMUL_BLOCK] }, origin);
+  const value = r.op('Transpose', [split!], { perm: transposed ? [0, 2, 1] : [1, 0, 2] }, origin)[0]!;
   return { value, attrs: { weight_layout: 'NK16n', ...(padded === b ? {} : { weight_columns: n }) } };
 }
 
-/** Gemm with a constant B: transposed to transB=0 if needed, then blocked. */
+/** Gemm with a constant B: blocked (transB folded), or transposed to transB=0 if it cannot be. */
 function layoutGemmWeight(n: Node, r: Rewriter): boolean {
   const [a, bw, c] = n.inputs;
   if (!bw || !r.constantOf(bw) || (n.attrs['weight_layout'] ?? 'KN') !== 'KN') return false;
@@ -65,11 +68,11 @@ function layoutGemmWeight(n: Node, r: Rewriter): boolean {
     r.replace(n.outputs[0]!, y!);
     return true;
   }
-  const kn = transB ? r.op('Transpose', [bw], { perm: [1, 0] }, n.origin)[0]! : bw;
-  const blocked = blockedWeight(kn, n.origin, r);
-  if (!blocked && kn === bw) return false;
+  const blocked = blockedWeight(bw, transB, n.origin, r);
+  if (!blocked && !transB) return false;
+  const weight = blocked?.value ?? r.op('Transpose', [bw], { perm: [1, 0] }, n.origin)[0]!;
   const attrs = { ...n.attrs, transB: 0, ...(blocked?.attrs ?? {}) };
-  const [y] = r.op('Gemm', [a!, blocked?.value ?? kn, c ?? null], attrs, n.origin);
+  const [y] = r.op('Gemm', [a!, weight, c ?? null], attrs, n.origin);
   r.replace(n.outputs[0]!, y!);
   return true;
 }
@@ -78,7 +81,7 @@ function layoutGemmWeight(n: Node, r: Rewriter): boolean {
 function layoutMatMulWeight(n: Node, r: Rewriter): boolean {
   const [a, bw] = n.inputs;
   if (!bw || !r.constantOf(bw) || (n.attrs['weight_layout'] ?? 'KN') !== 'KN' || a!.type.shape.length < 2) return false;
-  const blocked = blockedWeight(bw, n.origin, r);
+  const blocked = blockedWeight(bw, false, n.origin, r);
   if (!blocked) return false;
   const [y] = r.op('MatMul', [a!, blocked.value], { ...n.attrs, ...blocked.attrs }, n.origin);
   r.replace(n.outputs[0]!, y!);

@@ -803,6 +803,8 @@ export interface WasmBuildOptions {
    * with relaxed SIMD (Chrome 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd).
    */
   readonly fma?: boolean;
+  /** Filled with the milliseconds spent generating each kernel (its function and regions), by name. */
+  readonly kernelMs?: Record<string, number>;
 }
 
 export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptions = {}): WasmKernelModule {
@@ -812,6 +814,7 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
   const workspace: Record<string, number> = {};
   const regions: Record<string, KernelRegions> = {};
   const argTables: string[] = [];
+  const kernelMs = opts.kernelMs ?? {};
   /** Adds a function and checks what the engine limits of one function. */
   const define = (name: string, params: ValType[], build: (fb: FunctionBuilder) => void): number => {
     const index = mod.addFunction(params, [], (fb) => {
@@ -822,6 +825,7 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
     return index;
   };
   for (const func of funcs) {
+    const t0 = performance.now();
     if (!func.flat) throw new CodegenError('wasm', func.name, 'the function must be flattened before codegen');
     if (func.name in workspace) throw new CodegenError('wasm', func.name, 'duplicate kernel name');
     const table = usesArgTable(func.params.length);
@@ -837,7 +841,10 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
     workspace[func.name] = used;
     // Kernels with a top-level parallel loop also get one function per region for threads.
     const { shared, stmts } = peel(func.body);
-    if (!stmts.some((x) => x.kind === 'for' && x.forKind === 'parallel')) continue;
+    if (!stmts.some((x) => x.kind === 'for' && x.forKind === 'parallel')) {
+      kernelMs[func.name] = performance.now() - t0;
+      continue;
+    }
     const list: KernelRegions = { regions: [], sharedBytes: 0, threadBytes: 0 };
     stmts.forEach((st, r) => {
       const parallel = st.kind === 'for' && st.forKind === 'parallel';
@@ -852,6 +859,7 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
       list.regions.push({ fn: name, extent: parallel && st.kind === 'for' ? st.extent : 0 });
     });
     regions[func.name] = list;
+    kernelMs[func.name] = performance.now() - t0;
   }
   checkEngineLimit('module', 'functions', mod.functionCount, 'functions');
   checkEngineLimit('module', 'exports', mod.exportCount, 'exports');
@@ -865,10 +873,11 @@ export function buildWasmModule(funcs: readonly PrimFunc[], opts: WasmBuildOptio
 
 registerCodegen('wasm', (funcs, target) => {
   const threads = target.threads;
-  const module = buildWasmModule(funcs, { sharedMemory: threads > 1, fma: target.features.has('relaxed-simd') });
+  const kernelMs: Record<string, number> = {};
+  const module = buildWasmModule(funcs, { sharedMemory: threads > 1, fma: target.features.has('relaxed-simd'), kernelMs });
   // The workspace holds the largest kernel's scratch; a threaded kernel's shared part plus one part per thread.
   let workspaceBytes = 0;
   for (const b of Object.values(module.workspace)) workspaceBytes = Math.max(workspaceBytes, b);
   for (const r of Object.values(module.regions ?? {})) workspaceBytes = Math.max(workspaceBytes, r.sharedBytes + threads * r.threadBytes);
-  return { module, workspaceBytes, argTableKernels: new Set(module.argTables), threads: module.sharedMemory ? threads : 1 };
+  return { module, workspaceBytes, argTableKernels: new Set(module.argTables), threads: module.sharedMemory ? threads : 1, kernelMs };
 });

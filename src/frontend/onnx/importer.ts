@@ -16,7 +16,7 @@ import './ops/index.js';
 import { type ConvertContext, findConverter } from './converter.js';
 import {
   type AttributeValue, type OnnxIGraphProto, type OnnxINodeProto, type OnnxITypeProto, type OnnxIValueInfoProto, OnnxFormatError,
-  attributeValue, decodeModel, int64ToBigInt, onnxDataTypeName, tensorFromProto,
+  type TensorOptions, attributeValue, decodeModel, int64ToBigInt, onnxDataTypeName, tensorFromProto,
 } from './proto.js';
 import { LimitError } from '../../runtime/error.js';
 import { MAX_ARENA_BYTES, bytesText } from '../../runtime/limits.js';
@@ -33,6 +33,11 @@ export interface ImportOptions {
    * starts, ... fed at run time): these inputs become constants of the graph.
    */
   readonly inputValues?: Readonly<Record<string, Tensor>>;
+  /**
+   * The caller gives `bytes` up to the import: constants may stay in place in it as views
+   * (raw_data aligned in place) instead of being copied. Importing a file does this.
+   */
+  readonly ownsBytes?: boolean;
 }
 
 /**
@@ -68,7 +73,11 @@ export function onnxSignature(bytes: Uint8Array): OnnxSignature {
 }
 
 export function importOnnxFile(path: string, opts: ImportOptions = {}): Graph {
-  return importOnnx(readFileSync(path), { modelDir: dirname(path), ...opts });
+  return importOnnx(readFileSync(path), { modelDir: dirname(path), ownsBytes: true, ...opts });
+}
+
+function tensorOptions(opts: ImportOptions): TensorOptions {
+  return { ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}), ...(opts.ownsBytes ? { ownsBytes: true } : {}) };
 }
 
 export interface ImportedModel {
@@ -114,7 +123,7 @@ function importGraph(g: OnnxIGraphProto, opsets: Opsets, opts: ImportOptions): G
   const dims = opts.dimValues ?? {};
   for (const init of g.initializer ?? []) {
     const name = init.name ?? '';
-    env.set(name, b.constant(tensorFromProto(init, opts.modelDir), name));
+    env.set(name, b.constant(tensorFromProto(init, tensorOptions(opts)), name));
   }
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
@@ -187,7 +196,7 @@ class SubgraphEnv implements Env {
  */
 function convertSubgraph(g: OnnxIGraphProto, values: readonly Value[], prefix: string, opsets: Opsets, outer: Env, b: GraphBuilder, opts: ImportOptions): Value[] {
   const env = new SubgraphEnv(outer);
-  for (const init of g.initializer ?? []) env.set(init.name ?? '', b.constant(tensorFromProto(init, opts.modelDir)));
+  for (const init of g.initializer ?? []) env.set(init.name ?? '', b.constant(tensorFromProto(init, tensorOptions(opts))));
   const inputs = g.input ?? [];
   if (inputs.length !== values.length) throw new OnnxFormatError(`subgraph ${prefix} has ${inputs.length} inputs, given ${values.length}`);
   inputs.forEach((vi, i) => env.set(vi.name ?? '', values[i]!));
@@ -235,7 +244,7 @@ function convertNode(node: OnnxINodeProto, index: number, opsets: Opsets, env: E
     const name = a.name ?? '';
     if (!entry.attrs.has(name)) throw new NodeError(origin, opType, `attribute '${name}' of ${schema.label} is not supported by Tessera`);
     try {
-      attrs.set(name, attributeValue(a, opts.modelDir));
+      attrs.set(name, attributeValue(a, tensorOptions(opts)));
     } catch (e) {
       if (e instanceof OnnxFormatError) throw new NodeError(origin, opType, e.message);
       throw e;

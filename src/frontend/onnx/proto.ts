@@ -163,6 +163,46 @@ function fromLittleEndian(type: DType, bytes: Uint8Array, count: number): TypedA
   return arr;
 }
 
+/** Bytes of a varint's encoding of `n`. */
+function varintBytes(n: number): number {
+  let b = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    b++;
+  }
+  return b;
+}
+
+/**
+ * The elements of a TensorProto's raw_data, in place in a buffer the caller gave up
+ * (`TensorOptions.ownsBytes`): a view when the payload is aligned to its element width;
+ * otherwise the payload moves down to the aligned offset at most as many bytes as its own
+ * field's tag and length take (they precede it and were decoded already, nothing else
+ * views them), and `tp.rawData` then names the moved payload (a tensor converted again,
+ * an unrolled loop body's, finds it there). Undefined when it cannot stay in place.
+ */
+function rawInPlace(tp: onnx.ITensorProto, type: DType, count: number): TypedArray | undefined {
+  const raw = tp.rawData!;
+  const width = dtypeBytes(type);
+  if (!LITTLE_ENDIAN_HOST) return undefined;
+  const shift = raw.byteOffset % width;
+  // 1 byte of tag (field 9, length-delimited), then the length.
+  if (shift > 1 + varintBytes(raw.length)) return undefined;
+  let bytes = raw;
+  if (shift > 0) {
+    const at = raw.byteOffset - shift;
+    new Uint8Array(raw.buffer, at, raw.length + shift).copyWithin(0, shift);
+    bytes = new Uint8Array(raw.buffer, at, raw.length);
+    tp.rawData = bytes;
+  }
+  const arr = viewArray(type, bytes.buffer, bytes.byteOffset, count);
+  if (type === 'bool') {
+    const u8 = arr as Uint8Array;
+    for (let i = 0; i < u8.length; i++) if (u8[i] !== 0) u8[i] = 1;
+  }
+  return arr;
+}
+
 /** Little-endian bytes of a typed array (always a fresh copy). */
 function toLittleEndian(t: Tensor): Uint8Array {
   const d = t.data;
@@ -212,7 +252,18 @@ const FIELD_PROTO_NAME = {
  * relative to `modelDir`. Throws `OnnxFormatError` for unsupported dtypes
  * (string, bfloat16, complex, float8, ...) and for data that does not match the dims.
  */
-export function tensorFromProto(tp: onnx.ITensorProto, modelDir?: string): Tensor {
+export interface TensorOptions {
+  /** Resolves external data. */
+  readonly modelDir?: string;
+  /**
+   * The caller gives up the bytes the proto was decoded from: raw_data is then kept in
+   * place (views, aligned in place) instead of copied. Compiling a model file does this.
+   */
+  readonly ownsBytes?: boolean;
+}
+
+export function tensorFromProto(tp: onnx.ITensorProto, options: string | TensorOptions = {}): Tensor {
+  const { modelDir, ownsBytes } = typeof options === 'string' ? { modelDir: options, ownsBytes: false } : options;
   const label = tensorLabel(tp);
   const code = tp.dataType ?? 0;
   const type = dtypeFromOnnx(code);
@@ -245,7 +296,7 @@ export function tensorFromProto(tp: onnx.ITensorProto, modelDir?: string): Tenso
     if (tp.rawData.length !== count * width) {
       throw new OnnxFormatError(`${label}: raw_data has ${tp.rawData.length} bytes, but ${type} ${shapeText} needs ${count * width}`);
     }
-    data = fromLittleEndian(type, tp.rawData, count);
+    data = (ownsBytes ? rawInPlace(tp, type, count) : undefined) ?? fromLittleEndian(type, tp.rawData, count);
   } else {
     const field = TYPED_FIELD[type];
     const values = (tp[field] ?? []) as readonly Int64Like[];
@@ -416,7 +467,7 @@ function inferAttributeType(a: onnx.IAttributeProto): number {
 }
 
 /** The value of an attribute, chosen by its `type` (or, when unset, by which field is populated). `modelDir` resolves external tensor data. */
-export function attributeValue(a: onnx.IAttributeProto, modelDir?: string): AttributeValue {
+export function attributeValue(a: onnx.IAttributeProto, modelDir?: string | TensorOptions): AttributeValue {
   const T = onnx.AttributeProto.AttributeType;
   const type = a.type ? a.type : inferAttributeType(a);
   const label = `attribute '${a.name ?? ''}'`;

@@ -71,3 +71,43 @@ test('unsupported ops, attributes, opsets and bad shapes name the node', () => {
 test('malformed bytes are a clear format error', () => {
   assert.throws(() => importOnnx(new Uint8Array([1, 2, 3, 255, 255, 255, 7])), /not a valid ONNX model/);
 });
+
+test('a model whose bytes the import owns keeps raw_data in place (aligned in place), with the same values as a copying import', async () => {
+  const { decodeModel, tensorFromProto } = await import('../../../src/frontend/onnx/proto.js');
+  const initializers: Record<string, Tensor> = {};
+  // Sizes and names of several lengths put the payloads at every alignment.
+  for (let i = 0; i < 12; i++) {
+    initializers[`w${'x'.repeat(i)}`] = new Tensor('float32', Float32Array.from({ length: 3 + 37 * i }, (_, j) => j * 0.25 - i), [3 + 37 * i]);
+    initializers[`d${'y'.repeat(i)}`] = new Tensor('float64', Float64Array.from({ length: 40 + i }, (_, j) => j / 3), [40 + i]);
+    initializers[`b${'z'.repeat(i)}`] = new Tensor('bool', Uint8Array.from({ length: 5 + i }, (_, j) => j % 2), [5 + i]);
+  }
+  const names = Object.keys(initializers);
+  const bytes = makeModel({
+    nodes: names.map((n, i) => ({ op: 'Identity', inputs: [n], outputs: [`o${i}`] })),
+    inputs: [],
+    outputs: names.map((n, i) => ({ name: `o${i}`, dtype: initializers[n]!.type, shape: [...initializers[n]!.dims] })),
+    initializers,
+  });
+  const copied = importOnnx(bytes);
+  const owned = new Uint8Array(bytes);
+  const inPlace = importOnnx(owned, { ownsBytes: true });
+  const byName = (g: typeof copied) => new Map([...g.constants].map(([v, t]) => [v.name, t]));
+  const a = byName(copied), b = byName(inPlace);
+  for (const n of names) {
+    assert.deepEqual([...b.get(n)!.data], [...initializers[n]!.data], `${n} in place`);
+    assert.deepEqual([...a.get(n)!.data], [...initializers[n]!.data], `${n} copied`);
+    assert.notEqual(a.get(n)!.data.buffer, bytes.buffer, 'a copying import does not view the caller\'s bytes');
+    // A payload of 128 bytes or more has at least 3 bytes of tag and length before it: any
+    // 4-byte element type moves into alignment (8-byte types only when 3 bytes suffice).
+    const t = initializers[n]!;
+    if (t.type === 'bool' || (t.type === 'float32' && t.size >= 32)) assert.equal(b.get(n)!.data.buffer, owned.buffer, `${n} stays in the owned bytes`);
+  }
+  // A payload moved into alignment is found there when its proto is converted again (an unrolled loop body).
+  const model = decodeModel(new Uint8Array(bytes));
+  for (const tp of model.graph!.initializer!) {
+    const first = tensorFromProto(tp, { ownsBytes: true });
+    const again = tensorFromProto(tp, { ownsBytes: true });
+    assert.deepEqual([...again.data], [...first.data], `${tp.name} converted twice`);
+    assert.deepEqual([...first.data], [...initializers[tp.name!]!.data], `${tp.name}`);
+  }
+});
