@@ -15,7 +15,7 @@ import { runSuite } from '../src/bench/suite.js';
 import { runSweep } from '../src/bench/sweep.js';
 import type { Task } from '../src/bench/tasks.js';
 
-const MODEL_DIRS = ['models', join('..', 'shared', 'models')];
+const MODEL_DIRS = ['models', join('..', 'shared', 'models'), 'corpus'];
 const DEFAULT_MODELS = ['resnet18', 'mobilenet_v2', 'squeezenet1_1', 'bert_encoder_4l_256h', 'mlp_784_512_10'];
 
 function findModel(name: string): string | undefined {
