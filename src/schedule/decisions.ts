@@ -35,14 +35,15 @@ export function givenDecisions(decisions: ReadonlyMap<string, Decision>): Decide
   return (inst) => decisions.get(inst.key);
 }
 
-/** A seeded generator of floats in [0, 1) (xorshift32; deterministic per seed). */
+/** A seeded generator of floats in [0, 1) (mulberry32; deterministic per seed): the one PRNG of search and cost model. */
 export function seededRandom(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
+  let s = seed >>> 0;
   return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -17,7 +17,8 @@
  *   within a group), topKRecall (how many of the truly best k the predicted best k hold) and
  *   topKScore (the best measured throughput among the predicted top k, relative to the best).
  */
-import { type GbtJSON, type GbtOptions, GradientBoostedTrees, mulberry32, resolveGbtOptions } from './gbt.js';
+import { type GbtJSON, type GbtOptions, GradientBoostedTrees, resolveGbtOptions } from './gbt.js';
+import { seededRandom } from '../schedule/decisions.js';
 
 /** One measured candidate: its features, its throughput (higher is faster; 0 for a failure). */
 export interface MeasuredSample {
@@ -153,7 +154,7 @@ export class RandomCostModel implements CostModel {
   private seen = 0;
 
   constructor(seed = 0) {
-    this.rand = mulberry32(seed);
+    this.rand = seededRandom(seed);
   }
   get size(): number {
     return this.seen;

@@ -20,11 +20,13 @@
  *   pairsPerSample random partners per tree; predictions are then scores, only their order
  *   within a group means anything.
  * - Weights multiply every sample's gradient and hessian (and a pair's, by the mean of its two).
- * - Row subsampling (per tree) and column subsampling (per tree) draw from a mulberry32 stream
- *   seeded by `seed`: the same data and options always give the same trees.
+ * - Row subsampling (per tree) and column subsampling (per tree) draw from a seededRandom
+ *   stream seeded by `seed`: the same data and options always give the same trees.
  *
  * Inputs must be finite. At prediction a NaN feature goes to the right (the test x ≤ t fails).
  */
+
+import { seededRandom } from '../schedule/decisions.js';
 
 export type GbtObjective = 'squared' | 'pairwise';
 
@@ -89,18 +91,6 @@ export interface GbtJSON {
   readonly value: readonly number[];
   /** A split's gain; 0 at leaves. */
   readonly gain: readonly number[];
-}
-
-/** mulberry32: a small, seedable PRNG of uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Options over the defaults, checked (a RangeError names the first bad one). */
@@ -259,7 +249,7 @@ export class GradientBoostedTrees {
       for (let f = 0; f < d; f++) bins[i * d + f] = binOf(cuts[f]!, row[f]!);
     }
 
-    const rand = mulberry32(o.seed);
+    const rand = seededRandom(o.seed);
     const pairwise = o.objective === 'pairwise';
     let base = 0;
     if (!pairwise) {

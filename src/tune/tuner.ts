@@ -194,8 +194,7 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
     const wrong = s.reference.length ? sameOutputs(m.outputs, s.reference, s.float) : undefined;
     return wrong ?? m.ms;
   };
-  const recordOf = (s: TaskState | TuneTask, c: Candidate, ms: number, baselineMs: number): void => {
-    const task = 'task' in s ? s.task : s;
+  const recordOf = (task: TuneTask, c: Candidate, ms: number, baselineMs: number): void => {
     db.add({
       workload: task.workload, target: targetText, device, kernel: task.name, trace: c.schedule.trace,
       scheduled: structuralHash(c.schedule.func), ms, baselineMs, flops: task.flops, time: new Date().toISOString(),
@@ -221,7 +220,7 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
       search.observe(base!, m.ms);
       const s: TaskState = { task, search, feeds, reference: m.outputs.map((o) => ({ data: o.data })), float, baselineMs: m.ms, history: [m.ms], trials: 1, failures: 0 };
       states.push(s);
-      recordOf(s, base!, m.ms, m.ms);
+      recordOf(task, base!, m.ms, m.ms);
       model.update([{ features: search.featuresOf(base!), throughput: task.flops / m.ms, group: task.workload }]);
       progress(s);
     }
@@ -257,7 +256,7 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
           samples.push({ features: s.search.featuresOf(c), throughput: 0, group: s.task.workload });
         } else {
           s.search.observe(c, r);
-          recordOf(s, c, r, s.baselineMs);
+          recordOf(s.task, c, r, s.baselineMs);
           samples.push({ features: s.search.featuresOf(c), throughput: s.task.flops / r, group: s.task.workload });
         }
         progress(s);

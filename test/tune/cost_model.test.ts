@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GbtCostModel, type MeasuredSample, RandomCostModel, pairwiseAccuracy, topKRecall, topKScore } from '../../src/tune/cost_model.js';
-import { GradientBoostedTrees, mulberry32 } from '../../src/tune/gbt.js';
+import { GradientBoostedTrees } from '../../src/tune/gbt.js';
+import { seededRandom } from '../../src/schedule/decisions.js';
 import { compute, placeholder, reduceAxis, sum, type Tensor as TeTensor } from '../../src/te/tensor.js';
 import { createPrimFunc } from '../../src/te/lower.js';
 import { Schedule } from '../../src/schedule/schedule.js';
@@ -14,7 +15,7 @@ import { NUM_FEATURES, extractFeatures } from '../../src/tune/features.js';
  * the first features; the rest are noise the model must ignore.
  */
 function synthetic(n: number, seed: number): MeasuredSample[] {
-  const r = mulberry32(seed);
+  const r = seededRandom(seed);
   const scale: Record<string, number> = { a: 1, b: 50, c: 2000 };
   const groups = Object.keys(scale);
   const out: MeasuredSample[] = [];
@@ -127,7 +128,7 @@ test('real features of 45 matmul schedules: distinct, finite predictions, determ
   const distinct = new Set(feats.map((f) => f.join(',')));
   assert.ok(distinct.size >= 40, `${distinct.size} distinct feature vectors of 45 schedules`);
   // Arbitrary measurements (a seeded stream: nothing is learned from them but the mapping).
-  const r = mulberry32(11);
+  const r = seededRandom(11);
   const samples = feats.slice(0, 30).map((features) => ({ features, throughput: 1 + 9 * r(), group: 'mm64' }));
   const a = new GbtCostModel({ gbt: { seed: 9 } }), b = new GbtCostModel({ gbt: { seed: 9 } });
   a.update(samples);

@@ -1,14 +1,15 @@
 /** Gradient-boosted trees: fits known functions, honours weights, is deterministic, round-trips JSON. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GradientBoostedTrees, mulberry32 } from '../../src/tune/gbt.js';
+import { GradientBoostedTrees } from '../../src/tune/gbt.js';
+import { seededRandom } from '../../src/schedule/decisions.js';
 import { pairwiseAccuracy } from '../../src/tune/cost_model.js';
 
 interface Data { X: Float64Array[]; y: Float64Array }
 
 /** n rows of d uniform features in [-1, 1) and targets f(x) + noise·u. */
 function data(n: number, d: number, seed: number, f: (x: Float64Array) => number, noise = 0): Data {
-  const r = mulberry32(seed);
+  const r = seededRandom(seed);
   const X: Float64Array[] = [];
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -64,7 +65,7 @@ test('fits a step function exactly where a bin boundary can hold the step', () =
 
 test('sample weights change the fit: contradicting duplicates settle at their weighted mean', () => {
   // Every x appears twice, with target 0 and with target 1; no split can separate them.
-  const r = mulberry32(5);
+  const r = seededRandom(5);
   const X: Float64Array[] = [];
   const y: number[] = [];
   const w: number[] = [];
@@ -89,7 +90,7 @@ test('zero-weight samples are ignored', () => {
   const X = [...clean.X];
   const y = [...clean.y];
   const w: number[] = y.map(() => 1);
-  const r = mulberry32(7);
+  const r = seededRandom(7);
   for (let i = 0; i < 100; i++) { X.push(Float64Array.of(2 * r() - 1, 2 * r() - 1, 2 * r() - 1)); y.push(100); w.push(0); }
   const held = data(200, 3, 8, f);
   const m = new GradientBoostedTrees({ nTrees: 80, maxDepth: 3 });
