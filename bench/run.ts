@@ -7,6 +7,7 @@
  *
  *   npm run bench -- [--passes 3] [--threads 1,2] [--models resnet18,mobilenet_v2] [--quick]
  *   npm run bench -- --sweep [--passes 1] [--quick]   (single kernels: GFLOP/s and % of the SIMD128 peak)
+ *   npm run bench -- --records a.jsonl,b.jsonl        (models also tuned: untuned vs tuned vs the peers)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,8 +31,9 @@ function main(): void {
     .option('--matmul <list>', 'matmul sizes', '256,512,1024')
     .option('--quick', 'short warm-up and few runs (a smoke run)')
     .option('--sweep', 'the kernel sweep instead: single convs and matmuls at one thread, GFLOP/s and % of the SIMD128 peak')
+    .option('--records <files>', 'tuning records (tessera tune), comma-separated: models also run tuned, next to untuned')
     .parse(process.argv)
-    .opts<{ passes: number; threads: string; models: string; matmul: string; quick?: boolean; sweep?: boolean }>();
+    .opts<{ passes: number; threads: string; models: string; matmul: string; quick?: boolean; sweep?: boolean; records?: string }>();
   if (opts.sweep) {
     const lines = runSweep({ passes: opts.passes, warmupMs: opts.quick ? 200 : 500, runs: opts.quick ? 3 : 10, progress: (line) => process.stderr.write(`${line}\n`) });
     for (const line of lines) console.log(line);
@@ -49,6 +51,7 @@ function main(): void {
     tasks, passes: opts.passes, threads: opts.threads.split(',').map(Number),
     warmupMs: opts.quick ? 200 : 1000, runs: opts.quick ? 3 : 10,
     progress: (line) => process.stderr.write(`${line}\n`),
+    ...(opts.records ? { records: opts.records.split(',').filter(Boolean) } : {}),
   });
   for (const line of lines) console.log(line);
 }

@@ -19,6 +19,8 @@ export interface SuiteOptions {
   readonly runs: number;
   /** Progress lines (one per configuration run). */
   readonly progress?: (line: string) => void;
+  /** Tuning records: models also run tuned (peer tessera-tuned), next to untuned. */
+  readonly records?: readonly string[];
 }
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -42,10 +44,10 @@ export function runSuite(opts: SuiteOptions): string[] {
   for (let pass = 0; pass < opts.passes; pass++) {
     for (const task of opts.tasks) {
       for (const t of task.kind === 'simd-peak' ? [1] : opts.threads) {
-        const peers = peersFor(task);
+        const peers = peersFor(task, !!opts.records?.length);
         const rotated = [...peers.slice(pass % peers.length), ...peers.slice(0, pass % peers.length)];
         for (const peer of rotated) {
-          const r = runWorker({ peer, task, threads: t, warmupMs: opts.warmupMs, runs: opts.runs });
+          const r = runWorker({ peer, task, threads: t, warmupMs: opts.warmupMs, runs: opts.runs, ...(opts.records ? { records: opts.records } : {}) });
           const k = key(task.name, t, peer);
           results.set(k, [...(results.get(k) ?? []), r]);
           opts.progress?.(`pass ${pass + 1}/${opts.passes} ${task.name} x${t} ${peer}: ${r.medianMs !== undefined ? `${r.medianMs.toFixed(2)} ms` : r.skipped}`);
@@ -83,6 +85,18 @@ export function runSuite(opts: SuiteOptions): string[] {
   }
   if (peakGf) out.push('', `SIMD128 peak of this machine (best of 8-16 independent f32x4 chains): ${fmt(peakGf, 1)} GFLOP/s with mul+add, ${fmt(fmaGf, 1)} GFLOP/s with relaxed fma`);
   const seen = new Set<string>();
+  if (opts.records?.length) {
+    out.push('', `tuned (tessera-tuned: records ${opts.records.join(', ')}) against untuned and onnxruntime-web; lower is better`, '');
+    out.push(['task', 'thr', 'untuned', 'tuned', 'tuned/untuned', 'untuned/ort-web', 'tuned/ort-web'].map((h, i) => (i === 0 ? h.padEnd(22) : h.padStart(i === 1 ? 5 : 16))).join(''));
+    for (const task of opts.tasks) {
+      if (task.kind !== 'model') continue;
+      for (const t of opts.threads) {
+        const [u, tu, w] = (['tessera-wasm', 'tessera-tuned', 'ort-web'] as Peer[]).map((p) => med(task.name, t, p));
+        const ratio = (a: number | undefined, b: number | undefined): string => fmt(a !== undefined && b !== undefined ? a / b : undefined);
+        out.push(task.name.padEnd(22) + String(t).padStart(5) + [fmt(u), fmt(tu), ratio(tu, u), ratio(u, w), ratio(tu, w)].map((c) => c.padStart(16)).join(''));
+      }
+    }
+  }
   for (const s of [...results.values()].flat().filter((r) => r.skipped)) {
     const line = `skipped: ${s.peer} ${s.task} x${s.threads}: ${s.skipped}`;
     if (!seen.has(line)) out.push(line);

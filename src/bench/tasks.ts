@@ -1,5 +1,6 @@
 /** What the benchmark measures: whole models, a matmul microbenchmark, single kernels (the sweep), the machine's SIMD128 peak. */
-export type Peer = 'tessera-wasm' | 'tessera-js' | 'ort-node' | 'ort-web' | 'jax-js';
+/** tessera-tuned: the wasm target with the suite's tuning records applied. */
+export type Peer = 'tessera-wasm' | 'tessera-tuned' | 'tessera-js' | 'ort-node' | 'ort-web' | 'jax-js';
 
 export type Task =
   /** A model: `file` (default dir/model.onnx), inputs from dir/test_data_set_0. */
@@ -17,6 +18,8 @@ export interface WorkerConfig {
   readonly threads: number;
   readonly warmupMs: number;
   readonly runs: number;
+  /** tessera-tuned: tuning records files (tessera tune), merged. */
+  readonly records?: readonly string[];
 }
 
 export interface WorkerResult {
@@ -33,10 +36,10 @@ export interface WorkerResult {
   readonly skipped?: string;
 }
 
-/** Which peers can run a task (jax-js has no ONNX importer: matmul only). */
-export function peersFor(task: Task): Peer[] {
+/** Which peers can run a task (jax-js has no ONNX importer: matmul only); with records, tuned Tessera too. */
+export function peersFor(task: Task, tuned = false): Peer[] {
   switch (task.kind) {
-    case 'model': return ['tessera-wasm', 'ort-web', 'ort-node'];
+    case 'model': return ['tessera-wasm', ...(tuned ? ['tessera-tuned' as const] : []), 'ort-web', 'ort-node'];
     case 'matmul': return ['tessera-wasm', 'ort-web', 'ort-node', 'jax-js'];
     case 'simd-peak': case 'conv': case 'gemm': return ['tessera-wasm'];
   }

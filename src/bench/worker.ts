@@ -17,6 +17,7 @@ import { estimateFlops } from '../tir/analysis.js';
 import { ModuleBuilder } from '../codegen/wasm/encoder.js';
 import { relaxedSimdSupported } from '../target/index.js';
 import { type WorkerConfig, type WorkerResult, peerMissing } from './tasks.js';
+import { TuningDatabase } from '../tune/records.js';
 
 interface Input { name: string; tensor: Tensor }
 
@@ -80,12 +81,12 @@ function modelOf(cfg: WorkerConfig): { bytes: Uint8Array; modelDir?: string; inp
   return { bytes, modelDir: t.dir, inputs };
 }
 
-async function runTessera(cfg: WorkerConfig, target: 'wasm' | 'js'): Promise<WorkerResult> {
+async function runTessera(cfg: WorkerConfig, target: 'wasm' | 'js', records?: TuningDatabase): Promise<WorkerResult> {
   const base = { peer: cfg.peer, task: cfg.task.name, threads: cfg.threads };
   if (cfg.task.kind === 'simd-peak') return simdPeak(cfg);
   if (cfg.threads > 1 && target === 'js') return { ...base, skipped: 'the js target runs on one thread' };
   const m = modelOf(cfg);
-  const r = compile(m.bytes, { target, threads: cfg.threads, ...(m.modelDir ? { modelDir: m.modelDir } : {}) });
+  const r = compile(m.bytes, { target, threads: cfg.threads, ...(m.modelDir ? { modelDir: m.modelDir } : {}), ...(records ? { records } : {}) });
   const exec = await Executor.load(r.executable, { threads: cfg.threads });
   const feeds: Record<string, Tensor> = {};
   exec.inputNames.forEach((n, i) => { feeds[n] = m.inputs[i]?.tensor ?? Tensor.zeros(exec.inputs[i]!.dtype, exec.inputs[i]!.shape); });
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
   switch (cfg.peer) {
     case 'tessera-wasm': r = await runTessera(cfg, 'wasm'); break;
     case 'tessera-js': r = await runTessera(cfg, 'js'); break;
+    case 'tessera-tuned': r = await runTessera(cfg, 'wasm', TuningDatabase.loadAll(cfg.records ?? [])); break;
     case 'ort-node': r = await runOrt(cfg, 'node'); break;
     case 'ort-web': r = await runOrt(cfg, 'web'); break;
     case 'jax-js': r = await runJax(cfg); break;

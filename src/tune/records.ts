@@ -88,6 +88,13 @@ export class TuningDatabase {
     return db;
   }
 
+  /** Several records files as one database (read-only: `add` appends nowhere). */
+  static loadAll(files: readonly string[]): TuningDatabase {
+    const db = new TuningDatabase();
+    for (const f of files) db.records.push(...TuningDatabase.load(f).records);
+    return db;
+  }
+
   get size(): number {
     return this.records.length;
   }

@@ -44,3 +44,39 @@ test('tessera bench <model> --peers prints the peer table for that model; bad th
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--peer-threads 0: positive integers/);
 });
+
+test('with tuning records, runSuite also runs the model tuned and tabulates tuned against untuned and onnxruntime-web', { timeout: 180_000 }, async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { optimizeModel } = await import('../../src/driver.js');
+  const { tune } = await import('../../src/tune/tuner.js');
+  const { TuningDatabase } = await import('../../src/tune/records.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-records-'));
+  try {
+    const file = join(dir, 'mlp.jsonl');
+    const model = join(ROOT, 'models', 'mlp_784_512_10');
+    const { graph, target } = optimizeModel(join(model, 'model.onnx'), { target: 'wasm -threads=1' });
+    await tune(graph, { target, trials: 4, db: TuningDatabase.load(file), measureMs: 1 });
+    const progress: string[] = [];
+    const lines = runSuite({ tasks: [{ kind: 'model', name: 'mlp', dir: model }], passes: 1, threads: [1], warmupMs: 20, runs: 2, records: [file], progress: (l) => progress.push(l) });
+    assert.ok(progress.some((l) => /mlp x1 tessera-tuned: [0-9.]+ ms$/.test(l)), progress.join(' | '));
+    const at = lines.findIndex((l) => l.startsWith('tuned (tessera-tuned'));
+    assert.ok(at > 0, lines.join('\n'));
+    const row = lines.slice(at).find((l) => l.startsWith('mlp'))!;
+    const cells = row.trim().split(/\s+/);
+    assert.equal(cells.length, 7, row);
+    for (const i of [2, 3, 4, 5, 6]) assert.ok(Number(cells[i]) > 0, `column ${i} of ${row}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a sweep kernel runs in its own process and reports its own kernel\'s time and flops', async () => {
+  const { runWorker } = await import('../../src/bench/suite.js');
+  const { sweepTasks } = await import('../../src/bench/sweep.js');
+  assert.ok(sweepTasks().length >= 40);
+  const conv = runWorker({ peer: 'tessera-wasm', task: { kind: 'conv', name: 'c', ci: 8, co: 8, hw: 8, k: 3, stride: 1, groups: 2 }, threads: 1, warmupMs: 10, runs: 2 });
+  assert.ok(conv.kernelMs! > 0 && conv.kernelFlops! >= 2 * 8 * 64 * 4 * 9, JSON.stringify(conv));
+  const bmm = runWorker({ peer: 'tessera-wasm', task: { kind: 'gemm', name: 'g', m: 4, n: 8, k: 16, batch: 2 }, threads: 1, warmupMs: 10, runs: 2 });
+  assert.ok(bmm.kernelMs! > 0 && bmm.kernelFlops === 2 * 2 * 4 * 8 * 16, JSON.stringify(bmm));
+});
