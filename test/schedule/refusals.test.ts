@@ -13,7 +13,7 @@ import { createPrimFunc } from '../../src/te/lower.js';
 import { Schedule, ScheduleError } from '../../src/schedule/schedule.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
-import { type Load, type Var, add, float, floormod, int, load, lt, makeBuffer, max, mul, select, sub, substitute, variable } from '../../src/ir/expr.js';
+import { type Expr, type Load, type Var, add, float, floormod, int, load, lt, makeBuffer, max, mul, select, sub, substitute, variable } from '../../src/ir/expr.js';
 import { type Block, type PrimFunc, type Store, loop, mapStmt, mapStmtExprs, seq, store } from '../../src/tir/stmt.js';
 import { type Target, parseTarget } from '../../src/target/index.js';
 
@@ -278,6 +278,15 @@ test('rfactor refuses bad factors, split nests, other loops, iterator orders, bo
   const k = reduceAxis(8, 'k');
   const Z = compute([3], () => sum(float(0), [k]), 'Z');
   refuses(fresh(createPrimFunc('zeros', [], [Z])), (s) => s.rfactor('Z', 'Z_r0', 2), 'rfactor', /block Z: its update is not out = out ⊕ x/);
+  // out = out - x (no combiner), out = x + out (the accumulator second), out = out[other] + x.
+  const update = (value: (acc: Load, x: Expr) => Expr): PrimFunc => withBlock(matmulRelu(), 'C', (b) => {
+    const st = storeOf(b);
+    assert.ok(st.value.kind === 'binary');
+    return { ...b, body: store(st.buffer, st.indices, value(load(st.buffer, st.indices), st.value.b)) };
+  });
+  refuses(fresh(update((acc, x) => sub(acc, x))), (s) => s.rfactor('C', 'C_r0', 2), 'rfactor', /block C: its update is not out = out ⊕ x/);
+  refuses(fresh(update((acc, x) => add(x, acc))), (s) => s.rfactor('C', 'C_r0', 2), 'rfactor', /block C: its update is not out = out ⊕ x/);
+  refuses(fresh(update((acc, x) => add(load(acc.buffer, [acc.indices[1]!, acc.indices[0]!].map((e) => floormod(e, int(8)))), x))), (s) => s.rfactor('C', 'C_r0', 2), 'rfactor', /block C: its update is not out = out ⊕ x/);
   const selfOperand = withBlock(matmulRelu(), 'C', (b) => {
     const st = storeOf(b);
     const acc = load(st.buffer, st.indices);
@@ -336,6 +345,8 @@ test('compute_at refuses reductions, several or parameter outputs, stores off th
   const relaid = fresh(copiedMatmulRelu());
   relaid.transformLayout('E', { splits: [{ axis: 1, factor: 4 }], order: [0, 1, 2] });
   refuses(relaid, (s) => s.computeAt('E', 'C_ax0'), 'compute_at', /block E does not store at exactly its iterators/);
+  const twoStores = withBlock(copiedMatmulRelu(), 'E', (b) => ({ ...b, body: seq([b.body, b.body]) }));
+  refuses(fresh(twoStores), (s) => s.computeAt('E', 'C_ax0'), 'compute_at', /block E does not store at exactly its iterators/);
   const twice = fresh(copiedMatmulRelu());
   twice.computeAt('E', 'C_ax0');
   refuses(twice, (s) => s.computeAt('E', 'C_ax0'), 'compute_at', /block E is already inside loop C_ax0/);
