@@ -331,6 +331,13 @@ test('cache_read refuses regions it cannot bound, ambiguous and written buffers,
   // The copy block B_cache made under jo reads B under io too.
   at.cacheRead(jo!, 'B');
   refuses(at, (s) => s.cacheRead(io!, 'B'), 'cache_read', /block name B_cache already exists/);
+  // A stage of that name elsewhere in the function.
+  const A = placeholder([M, K], 'float32', 'A');
+  const B = placeholder([K, N], 'float32', 'B');
+  const k = reduceAxis(K, 'k');
+  const C = compute([M, N], (i, j) => sum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C');
+  const named = compute([K, N], (i, j) => mul(B.at(i, j), float(2)), 'B_cache');
+  refuses(fresh(createPrimFunc('named', [A, B] as TeTensor[], [C, named])), (s) => s.cacheRead('C_ax0', 'B'), 'cache_read', /block name B_cache already exists/);
 });
 
 test('compute_at refuses reductions, several or parameter outputs, stores off the iterators, blocks already there, other writers, an empty region and blocks after their readers', () => {
