@@ -372,8 +372,18 @@ export function cacheWrite(f: PrimFunc, name: string, loopName: string): { func:
     outerPart.push(fromLinear({ terms: outerTerms, constant: lin.constant }));
     localExtent.push(radix);
   });
-  const st = simpleStoreOrUpdate(block, fail);
-  if (st.indices.length !== spatialIdx.length) fail(`block ${name}: it does not store at its spatial iterators`);
+  simpleStoreOrUpdate(block, fail);
+  // Its accesses of out are retargeted to the tile at the spatial iterators, and the
+  // write-back stores out at them: they must be out[s0, s1, ...] exactly (a re-laid-out
+  // out, out[s1, s0], would be written back transposed).
+  const own = spatialIdx.map((i) => block.iterVars[i]!.var.id);
+  const atOwn = (idx: readonly Expr[]): boolean => idx.length === own.length && idx.every((e, d) => e.kind === 'var' && e.id === own[d]);
+  for (const s of [block.init!, block.body]) {
+    visitStmt(s, (x) => {
+      if (x.kind === 'store' && x.buffer === out && !atOwn(x.indices)) fail(`block ${name}: it does not store at its spatial iterators`);
+      for (const e of stmtExprs(x)) visitExpr(e, (y) => { if (y.kind === 'load' && y.buffer === out && !atOwn(y.indices)) fail(`block ${name}: it reads ${out.name} at other than its spatial iterators`); });
+    });
+  }
   // The tile's dims are ordered like the loops that walk them (innermost loop last), so
   // the vectorized loop walks the tile contiguously.
   const perm = depthOf.map((_, d) => d).sort((a, b) => depthOf[a]! - depthOf[b]! || a - b);

@@ -242,6 +242,16 @@ test('cache_write refuses several outputs, reduce loops at the tile, bindings th
   refuses(relaid, (s) => s.cacheWrite('C', 'C_ax0'), 'cache_write', /block C: it does not store at its spatial iterators/);
   const twoStores = withBlock(matmulRelu(), 'C', (b) => ({ ...b, body: seq([b.body, b.body]) }));
   refuses(fresh(twoStores), (s) => s.cacheWrite('C', 'C_ax0'), 'cache_write', /block C: its body is not a single store/);
+  // C re-laid out as C[j, i]: the tile would be written back transposed.
+  const transposed = fresh(matmulRelu());
+  transposed.transformLayout('C', { splits: [], order: [1, 0] });
+  refuses(transposed, (s) => s.cacheWrite('C', 'C_ax0'), 'cache_write', /block C: it does not store at its spatial iterators/);
+  const readsElsewhere = withBlock(matmulRelu(), 'C', (b) => {
+    const st = storeOf(b);
+    assert.ok(st.value.kind === 'binary');
+    return { ...b, body: store(st.buffer, st.indices, add(load(st.buffer, [st.indices[0]!, int(0)]), st.value.b)) };
+  });
+  refuses(fresh(readsElsewhere), (s) => s.cacheWrite('C', 'C_ax0'), 'cache_write', /block C: it reads C at other than its spatial iterators/);
 });
 
 /** C[i, j] = Σ_k A[i, k] with iterators (i, k, j): a reduce iterator before a spatial one. */
