@@ -263,6 +263,16 @@ export function reverseComputeInline(f: PrimFunc, name: string): PrimFunc {
       fail(`block ${name}: it reads ${buf.name} at other than its own iterators`);
     }
   });
+  // The consumer moves up to its producer, above the blocks from the start of the
+  // producer's outermost loop to the consumer: none may write what the consumer reads,
+  // nor access what it writes.
+  const all = collectBlocks(f.body);
+  const first = collectBlocks(loopsAbove(f.body, producer)?.[0] ?? producer)[0]!;
+  for (const b of all.slice(all.indexOf(first), all.indexOf(consumer))) {
+    if (b === producer) continue;
+    const x = b.writes.find((w) => w === cst.buffer || consumer.reads.includes(w)) ?? b.reads.find((r) => r === cst.buffer);
+    if (x) fail(`block ${name}: folded into ${producer.name}, it would run before block ${b.name}, which ${b.writes.includes(x) ? 'writes' : 'reads'} ${x.name}`);
+  }
   const map = new Map<number, Expr>();
   consumer.iterVars.forEach((v, i) => map.set(v.var.id, producer.iterVars[i]!.var));
   const value = mapExpr(substitute(cst.value, map), (x) => (x.kind === 'load' && x.buffer === buf ? pst.value : undefined));

@@ -217,6 +217,18 @@ test('reverse_compute_inline refuses reductions, stores off the iterators, other
   const V = compute([4, 4], (i, j) => mul(Y.at(i, j), float(2)), 'V');
   const T = compute([4, 4], (i, j) => add(V.at(j, i), float(1)), 'T');
   refuses(fresh(createPrimFunc('transpose', [Y], [T])), (s) => s.reverseComputeInline('T'), 'reverse_compute_inline', /block T: it reads V at other than its own iterators/);
+  // D reads the output O, which is written between D's producer C and D.
+  const O = compute([8], (i) => mul(A.at(i), float(3)), 'O');
+  const C = compute([8], (i) => add(A.at(i), float(1)), 'C');
+  const D = compute([8], (i) => add(C.at(i), O.at(i)), 'D');
+  const passes = fresh(createPrimFunc('passes', [A], [D, O]));
+  assert.deepEqual(passes.blockNames(), ['C', 'O', 'D']);
+  refuses(passes, (s) => s.reverseComputeInline('D'), 'reverse_compute_inline', /block D: folded into C, it would run before block O, which writes O/);
+  // With O written before C, D folds into C.
+  const before = fresh(createPrimFunc('before', [A], [O, D]));
+  assert.deepEqual(before.blockNames(), ['O', 'C', 'D']);
+  before.reverseComputeInline('D');
+  assert.deepEqual(before.blockNames(), ['O', 'C']);
 });
 
 test('decompose_reduction refuses a loop inside one that binds a reduce iterator', () => {
