@@ -148,6 +148,21 @@ test('unroll refuses loops longer than 64', () => {
   refuses(sch, (s) => s.unroll('Y_ax1'), 'unroll', /loop Y_ax1 has extent 65; unrolling is limited to 64/);
 });
 
+test('parallel refuses a loop that binds a reduce iterator', () => {
+  const sch = fresh(matmulRelu());
+  refuses(sch, (s) => s.parallel('C_r0'), 'parallel', /loop C_r0 binds reduce iterator k of block C; parallel iterations would race on its accumulator/);
+  // A fused spatial and reduce loop binds k too.
+  const fused = fresh(matmulRelu());
+  const f = fused.fuse('C_ax1', 'C_r0');
+  refuses(fused, (s) => s.parallel(f), 'parallel', /loop C_ax1_C_r0 binds reduce iterator k of block C/);
+  // Loops over outputs run in parallel; once decomposed, the init block's copy of C_r0 binds no reduce iterator.
+  sch.parallel('C_ax0');
+  sch.parallel('D_ax0');
+  const decomposed = fresh(matmulRelu());
+  decomposed.decomposeReduction('C', 'C_ax1');
+  decomposed.parallel('C_ax1_init');
+});
+
 test('compute_inline refuses blocks that are not one store at their iterators, reduce iterators, self-reads, other writers, shared loops', () => {
   const twoStores = withBlock(copiedMatmulRelu(), 'E', (b) => ({ ...b, body: seq([b.body, b.body]) }));
   refuses(fresh(twoStores), (s) => s.computeInline('E'), 'compute_inline', /block E: its body is not a single store/);
