@@ -263,6 +263,16 @@ export function reverseComputeInline(f: PrimFunc, name: string): PrimFunc {
       fail(`block ${name}: it reads ${buf.name} at other than its own iterators`);
     }
   });
+  // The consumer moves up to its producer, above the blocks from the start of the
+  // producer's outermost loop to the consumer: none may write what the consumer reads,
+  // nor access what it writes.
+  const all = collectBlocks(f.body);
+  const first = collectBlocks(loopsAbove(f.body, producer)?.[0] ?? producer)[0]!;
+  for (const b of all.slice(all.indexOf(first), all.indexOf(consumer))) {
+    if (b === producer) continue;
+    const x = b.writes.find((w) => w === cst.buffer || consumer.reads.includes(w)) ?? b.reads.find((r) => r === cst.buffer);
+    if (x) fail(`block ${name}: folded into ${producer.name}, it would run before block ${b.name}, which ${b.writes.includes(x) ? 'writes' : 'reads'} ${x.name}`);
+  }
   const map = new Map<number, Expr>();
   consumer.iterVars.forEach((v, i) => map.set(v.var.id, producer.iterVars[i]!.var));
   const value = mapExpr(substitute(cst.value, map), (x) => (x.kind === 'load' && x.buffer === buf ? pst.value : undefined));
@@ -369,8 +379,18 @@ export function cacheWrite(f: PrimFunc, name: string, loopName: string): { func:
     outerPart.push(fromLinear({ terms: outerTerms, constant: lin.constant }));
     localExtent.push(radix);
   });
-  const st = simpleStoreOrUpdate(block, fail);
-  if (st.indices.length !== spatialIdx.length) fail(`block ${name}: it does not store at its spatial iterators`);
+  simpleStoreOrUpdate(block, fail);
+  // Its accesses of out are retargeted to the tile at the spatial iterators, and the
+  // write-back stores out at them: they must be out[s0, s1, ...] exactly (a re-laid-out
+  // out, out[s1, s0], would be written back transposed).
+  const own = spatialIdx.map((i) => block.iterVars[i]!.var.id);
+  const atOwn = (idx: readonly Expr[]): boolean => idx.length === own.length && idx.every((e, d) => e.kind === 'var' && e.id === own[d]);
+  for (const s of [block.init!, block.body]) {
+    visitStmt(s, (x) => {
+      if (x.kind === 'store' && x.buffer === out && !atOwn(x.indices)) fail(`block ${name}: it does not store at its spatial iterators`);
+      for (const e of stmtExprs(x)) visitExpr(e, (y) => { if (y.kind === 'load' && y.buffer === out && !atOwn(y.indices)) fail(`block ${name}: it reads ${out.name} at other than its spatial iterators`); });
+    });
+  }
   // The tile's dims are ordered like the loops that walk them (innermost loop last), so
   // the vectorized loop walks the tile contiguously.
   const perm = depthOf.map((_, d) => d).sort((a, b) => depthOf[a]! - depthOf[b]! || a - b);

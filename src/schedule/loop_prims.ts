@@ -1,7 +1,7 @@
 /** Loop primitives: split, fuse, reorder, and the loop-kind annotations vectorize / unroll / parallel. */
 import { type Expr, add, floordiv, floormod, int, mul, substitute, variable } from '../ir/expr.js';
-import { type For, type ForKind, type PrimFunc, type Stmt, loop, mapStmt, mapStmtExprs } from '../tir/stmt.js';
-import { failer, findLoop, loopNames, replaceStmt } from './state.js';
+import { type For, type ForKind, type PrimFunc, type Stmt, collectBlocks, loop, mapStmt, mapStmtExprs } from '../tir/stmt.js';
+import { failer, findLoop, loopNames, replaceStmt, usesVars } from './state.js';
 
 /**
  * split: loop `name` of extent E becomes nested loops with the given extents (their
@@ -103,7 +103,10 @@ export function reorder(f: PrimFunc, names: readonly string[]): PrimFunc {
   return { ...f, body: replaceStmt(f.body, outermost!, nest) };
 }
 
-/** Marks a loop serial / vectorized / unrolled / parallel; vectorize needs an innermost loop. */
+/**
+ * Marks a loop serial / vectorized / unrolled / parallel; vectorize needs an innermost loop,
+ * parallel one that binds no reduce iterator.
+ */
 export function annotate(f: PrimFunc, name: string, kind: ForKind): PrimFunc {
   const fail = failer(kind === 'vectorized' ? 'vectorize' : kind === 'unrolled' ? 'unroll' : kind, f);
   const target = findLoop(f, name, fail);
@@ -114,5 +117,16 @@ export function annotate(f: PrimFunc, name: string, kind: ForKind): PrimFunc {
     if (inner) fail(`loop ${name} is not innermost`);
   }
   if (kind === 'unrolled' && target.extent > 64) fail(`loop ${name} has extent ${target.extent}; unrolling is limited to 64`);
+  if (kind === 'parallel') {
+    // Iterations on different threads must write disjoint outputs (as bind requires of thread axes).
+    const id = new Set([target.loopVar.id]);
+    for (const b of collectBlocks(target.body)) {
+      b.iterVars.forEach((iv, i) => {
+        if (iv.type === 'reduce' && usesVars(b.bindings[i]!, id)) {
+          fail(`loop ${name} binds reduce iterator ${iv.var.name} of block ${b.name}; parallel iterations would race on its accumulator (rfactor the reduction first)`);
+        }
+      });
+    }
+  }
   return { ...f, body: replaceStmt(f.body, target, { ...target, forKind: kind }) };
 }

@@ -113,3 +113,27 @@ test('default schedule: a rolled short reduce loop along the contiguous dim stay
   assert.ok(!sch.trace.some((i) => i.prim === 'unroll' && i.loop === 'Y_r1'), 'the inner channels stay rolled');
   assert.ok(names.indexOf('Y_r1') > names.indexOf('Y_r0'), `inner channels inside the block loop: ${names.join(', ')}`);
 });
+
+test("default schedule: an epilogue reading an output that is written after the reduction is not folded into the reduction's write-back", () => {
+  // D = A @ B + O with O = X · 2 another output, computed between the matmul and D.
+  const a = placeholder([8, 16], 'float32', 'A');
+  const b = placeholder([16, 16], 'float32', 'B');
+  const x = placeholder([8, 16], 'float32', 'X');
+  const k = reduceAxis(16, 'k');
+  const c = compute([8, 16], (i, j) => sum(mul(a.at(i!, k.var), b.at(k.var, j!)), [k]), 'C');
+  const o = compute([8, 16], (i, j) => mul(x.at(i!, j!), float(2)), 'O');
+  const d = compute([8, 16], (i, j) => add(c.at(i!, j!), o.at(i!, j!)), 'D');
+  const f = createPrimFunc('mmo', [a, b, x], [d, o]);
+  const args = (): Float32Array[] => [
+    Float32Array.from({ length: 128 }, (_, i) => (i % 5) - 2), Float32Array.from({ length: 256 }, (_, i) => (i % 3) - 1),
+    Float32Array.from({ length: 128 }, (_, i) => i % 7), new Float32Array(128), new Float32Array(128),
+  ];
+  const run = (g: typeof f): Float32Array => {
+    const xs = args();
+    new Function('M', 'M64', buildJsModule([lowerForCodegen(g)]))(mathIntrinsics, int64Intrinsics).mmo(...xs);
+    return xs[3]!;
+  };
+  const sch = defaultSchedule(f, WASM);
+  assert.ok(sch.blockNames().includes('D'), 'D stays its own stage');
+  assert.deepEqual([...run(sch.func)], [...run(f)]);
+});
