@@ -42,6 +42,8 @@ import type { Decider } from './decisions.js';
 interface CpuFacts {
   readonly lanes: number;
   readonly vregs: number;
+  /** Whether multiply-adds fuse (relaxed SIMD's madd); without, see tileRegisters. */
+  readonly fma: boolean;
   /** First-level data cache bytes. */
   readonly l1: number;
 }
@@ -72,6 +74,18 @@ function tileable(sch: Schedule, b: Block): boolean {
 /** The divisors of n from 1 to max. */
 function divisors(n: number, max: number): number[] {
   return Array.from({ length: max }, (_, k) => k + 1).filter((d) => n % d === 0);
+}
+
+/**
+ * Vector registers a tile of `rows` × `cols` holds through `rounds` rounds of multiply-adds:
+ * its accumulators and each round's operands, plus, without fused multiply-add, one for a
+ * product when both operands live on after it (rows and cols both above 1: a product whose
+ * splat or vector is at its last use takes that operand's register; measured on a batched
+ * matmul, a 3x3 tile (16 this way) ran 2.4x slower than a 4x2 (15), while a 7x1 (15) is the
+ * fastest tile of a Winograd conv's products).
+ */
+function tileRegisters(rows: number, cols: number, rounds: number, f: CpuFacts): number {
+  return rows * cols + rounds * (rows + cols) + (!f.fma && rows > 1 && cols > 1 ? 1 : 0);
 }
 
 function pick(extent: number, options: readonly number[]): number {
@@ -224,7 +238,7 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
     for (const groups of groupOptions) {
       for (const blocks of blockOptions) {
         const cols = groups * blocks;
-        if (rows * cols + rows + cols <= f.vregs) candidates.push({ rows, groups, blocks });
+        if (tileRegisters(rows, cols, 1, f) <= f.vregs) candidates.push({ rows, groups, blocks });
       }
     }
   }
@@ -287,7 +301,8 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   const longest = reduceByName.length === 1 ? longestDefault.loopVar.name
     : reduceByName[sch.sampleCategorical(`reduce-inner:${name}`, reduceByName.map((l) => l.loopVar.name), reduceByName.indexOf(longestDefault))]!.loopVar.name;
   const tileCols = va !== undefined ? groups * (block?.tile ?? 1) : 1;
-  const roundsLimit = Math.max(1, Math.floor((f.vregs - rowTile * tileCols) / (rowTile + tileCols)));
+  let roundsLimit = 1;
+  while (tileRegisters(rowTile, tileCols, roundsLimit + 1, f) <= f.vregs) roundsLimit++;
   const roundsDefault = Math.min(UNROLL_REDUCE, roundsLimit);
   const roundsOptions = [...new Set([1, 2, 4, 8, roundsDefault].filter((r) => r <= Math.max(roundsLimit, roundsDefault)))].sort((a, b) => a - b);
   const maxRounds = roundsOptions[sch.sampleCategorical(`reduce-rounds:${name}`, roundsOptions.map(String), roundsOptions.indexOf(roundsDefault))]!;
@@ -463,7 +478,7 @@ function unrollMarkedAxes(sch: Schedule): void {
 
 /** The CPU rules' schedule of `func` for a `cpu` target. */
 export function cpuSchedule(func: PrimFunc, target: Target, decide?: Decider): Schedule {
-  const f: CpuFacts = { lanes: target.vectorLanes('float32'), vregs: target.vectorRegisters, l1: target.l1DataBytes };
+  const f: CpuFacts = { lanes: target.vectorLanes('float32'), vregs: target.vectorRegisters, fma: target.features.has('relaxed-simd'), l1: target.l1DataBytes };
   if (f.lanes !== 4) throw new ScheduleError('default schedule', func.name, `the CPU schedule rules vectorize 4 float32 lanes (the blocked layouts' block); target '${target.kind}' has ${f.lanes}`);
   const sch = new Schedule(func, decide);
   const plans: TilePlan[] = collectBlocks(func.body).filter((b) => tileable(sch, b)).map((b) => ({ block: b.name }));

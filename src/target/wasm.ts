@@ -45,13 +45,12 @@ export const CPU_SIMD128_FACTS: Omit<TargetFacts, 'features' | 'threads'> = {
   /**
    * x86-64 has 16 vector registers and V8 reserves one (xmm15) as scratch. V8's optimizing
    * compiler keeps wasm loads in program order but places arithmetic late, so all loads of a
-   * loop body are live at once: a register tile's rounds·(rows + cols) + rows·cols must fit,
-   * or accumulators spill to the stack in the hot loop (measured: a 4×2 tile with 4 rounds per
-   * step ran at 37 GFLOP/s, with 1 round at 66). Without fused multiply-add each product
-   * takes one more register until its add: 14 (a 3×3 tile of a batched matmul, 15 with its
-   * operands, ran 2.4x slower than a 4×2; -fma gives the 15th back).
+   * loop body are live at once: a register tile's rounds·(rows + cols) + rows·cols must fit
+   * in 15, or accumulators spill to the stack in the hot loop (measured: a 4×2 tile with 4
+   * rounds per step ran at 37 GFLOP/s, with 1 round at 66). The CPU rules add the register
+   * a product needs without fused multiply-add (schedule/cpu.ts).
    */
-  vectorRegisters: 14,
+  vectorRegisters: 15,
   /** 32 KiB: the L1 data cache of current x86-64 (and most Arm) cores a wasm engine runs on. */
   l1DataBytes: 32 * 1024,
   memoryScopes: new Set(['global', 'local']),
@@ -81,7 +80,6 @@ registerTargetKind({
   ],
   facts: (o) => ({
     ...CPU_SIMD128_FACTS,
-    vectorRegisters: CPU_SIMD128_FACTS.vectorRegisters + (o['fma'] ? 1 : 0),
     threads: o['threads'] as number,
     features: new Set(['simd128', ...(o['fma'] ? ['relaxed-simd'] : [])]),
   }),
