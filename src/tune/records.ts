@@ -110,13 +110,29 @@ export class TuningDatabase {
   }
 
   /**
-   * The fastest record of a workload for a target: measured on this device when there is
-   * one, else on any device (a record carries over, its time then only a guide).
+   * The fastest schedule of a workload for a target, as a record whose `ms` is the median of
+   * every measurement of that scheduled program: measured on this device when there is one,
+   * else on any device (a record carries over, its time then only a guide). Programs
+   * measured more than once (confirmed, tune's last phase) are preferred: one lucky
+   * measurement of a noisy machine does not beat a repeated one.
    */
   best(workload: string, target: string, device: string = deviceFingerprint()): TuningRecord | undefined {
+    return this.ranked(workload, target, device)[0];
+  }
+
+  /** Every scheduled program of a workload, fastest first by median time (confirmed ones first), as in best. */
+  ranked(workload: string, target: string, device: string = deviceFingerprint()): TuningRecord[] {
     const mine = this.records.filter((r) => r.workload === workload && r.target === target);
     const here = mine.filter((r) => r.device === device);
-    return (here.length ? here : mine).reduce<TuningRecord | undefined>((b, r) => (!b || r.ms < b.ms ? r : b), undefined);
+    const groups = new Map<string, TuningRecord[]>();
+    for (const r of here.length ? here : mine) groups.set(r.scheduled, [...(groups.get(r.scheduled) ?? []), r]);
+    const median = (xs: readonly number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
+    const all = [...groups.values()].map((rs) => ({ r: { ...rs[rs.length - 1]!, ms: median(rs.map((x) => x.ms)) }, n: rs.length }));
+    const confirmed = all.some((g) => g.n > 1);
+    return all.filter((g) => !confirmed || g.n > 1).sort((a, b) => a.r.ms - b.r.ms).map((g) => g.r);
   }
 
   /**

@@ -16,11 +16,11 @@ import { serializeExecutable } from '../runtime/artifact.js';
 import { TesseraError } from '../runtime/error.js';
 import type { TypedArray } from '../runtime/dtype.js';
 import { isFloatDType } from '../ir/expr.js';
-import { Schedule } from '../schedule/schedule.js';
+import { type Instruction, Schedule } from '../schedule/schedule.js';
 import { decisionsOf, seededRandom } from '../schedule/decisions.js';
 import { structuralHash } from '../tir/structural.js';
 import { type TuneTask, extractTasks } from './task.js';
-import { type Candidate } from './space.js';
+import { type Candidate, defaultCandidate } from './space.js';
 import { DEFAULT_SEARCH, TaskSearch } from './search.js';
 import { type Feed, MeasureRunner } from './runner.js';
 import { type TuningDatabase, deviceFingerprint } from './records.js';
@@ -76,6 +76,10 @@ export interface TuneSummary {
   readonly baselineTotalMs: number;
   readonly bestTotalMs: number;
 }
+
+/** Schedules of a task measured again at the end (the default among them), and how many times each. */
+const CONFIRM_SCHEDULES = 4;
+const CONFIRM_ROUNDS = 2;
 
 export class TuneError extends TesseraError {
   constructor(message: string) {
@@ -135,22 +139,28 @@ interface TaskState {
   readonly history: number[];
   trials: number;
   failures: number;
+  /** After confirmation: the best median, and the default schedule's. */
+  confirmedMs?: number;
+  confirmedBaselineMs?: number;
 }
+
+const baselineOf = (s: TaskState): number => s.confirmedBaselineMs ?? s.baselineMs;
+const bestOf = (s: TaskState): number => Math.min(s.confirmedMs ?? s.search.best?.ms ?? s.baselineMs, baselineOf(s));
 
 function report(s: TaskState): TaskReport {
   return {
     name: s.task.name, workload: s.task.workload, count: s.task.count, flops: s.task.flops,
-    baselineMs: s.baselineMs, bestMs: s.search.best?.ms ?? s.baselineMs, trials: s.trials, failures: s.failures,
+    baselineMs: baselineOf(s), bestMs: bestOf(s), trials: s.trials, failures: s.failures,
   };
 }
 
-/** The one-kernel executable of a task with a candidate's schedule (its trace replayed on the build's function). */
-function artifactOf(task: TuneTask, target: Target, c: Candidate): Uint8Array {
+/** The one-kernel executable of a task with a schedule (its trace replayed on the build's function). */
+function artifactOf(task: TuneTask, target: Target, trace: readonly Instruction[]): Uint8Array {
   const r = build(task.graph, {
     target,
     schedule: (func) => {
       const s = new Schedule(func);
-      s.replay(c.schedule.trace);
+      s.replay(trace);
       return s;
     },
   });
@@ -180,7 +190,7 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
     return stopped !== undefined;
   };
   const totals = (): { best: number; base: number } => states.reduce((t, s) => ({
-    best: t.best + s.task.count * (s.search.best?.ms ?? s.baselineMs), base: t.base + s.task.count * s.baselineMs,
+    best: t.best + s.task.count * bestOf(s), base: t.base + s.task.count * baselineOf(s),
   }), { best: 0, base: 0 });
   const progress = (s: TaskState): void => {
     const t = totals();
@@ -194,12 +204,10 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
     const wrong = s.reference.length ? sameOutputs(m.outputs, s.reference, s.float) : undefined;
     return wrong ?? m.ms;
   };
-  const recordOf = (task: TuneTask, c: Candidate, ms: number, baselineMs: number): void => {
-    db.add({
-      workload: task.workload, target: targetText, device, kernel: task.name, trace: c.schedule.trace,
-      scheduled: structuralHash(c.schedule.func), ms, baselineMs, flops: task.flops, time: new Date().toISOString(),
-    });
+  const record = (task: TuneTask, trace: readonly Instruction[], scheduled: string, ms: number, baselineMs: number): void => {
+    db.add({ workload: task.workload, target: targetText, device, kernel: task.name, trace, scheduled, ms, baselineMs, flops: task.flops, time: new Date().toISOString() });
   };
+  const recordOf = (task: TuneTask, c: Candidate, ms: number, baselineMs: number): void => record(task, c.schedule.trace, structuralHash(c.schedule.func), ms, baselineMs);
 
   try {
     // The default schedule of every task with open choices: its time and reference outputs.
@@ -211,7 +219,7 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
       const [base] = search.propose(1);
       const feeds = feedsOf(task.graph, seed);
       const float = task.graph.outputs.map((o) => isFloatDType(o.type.dtype));
-      const m = await runner.measure({ artifact: artifactOf(task, target, base!), feeds, threads, minMs: measureMs, maxRuns: 200 }, 120_000);
+      const m = await runner.measure({ artifact: artifactOf(task, target, base!.schedule.trace), feeds, threads, minMs: measureMs, maxRuns: 200 }, 120_000);
       trials++;
       if (!m.ok) {
         reports.push({ name: task.name, workload: task.workload, count: task.count, flops: task.flops, baselineMs: NaN, bestMs: NaN, trials: 1, failures: 1, skipped: `its default schedule does not run: ${m.error}` });
@@ -264,6 +272,34 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
       s.history.push(s.search.best?.ms ?? s.baselineMs);
       model.update(samples);
     }
+    // Confirmation: the default and the fastest few schedules of each task (this run's and
+    // the database's) measured again, alternating, so a best is a repeated median, not one
+    // lucky measurement on a noisy machine (TuningDatabase.best prefers confirmed ones).
+    if (!opts.signal?.aborted) {
+      for (const s of states) {
+        const seen = new Set<string>();
+        const picks: { trace: readonly Instruction[]; scheduled: string }[] = [];
+        const add = (trace: readonly Instruction[], scheduled: string): void => {
+          if (seen.has(scheduled) || picks.length >= CONFIRM_SCHEDULES) return;
+          seen.add(scheduled);
+          picks.push({ trace, scheduled });
+        };
+        const base = defaultCandidate(s.task.func, target);
+        add(base.schedule.trace, structuralHash(base.schedule.func));
+        for (const r of db.ranked(s.task.workload, targetText, device)) add(r.trace, r.scheduled);
+        if (picks.length < 2) continue;
+        for (let round = 0; round < CONFIRM_ROUNDS && !opts.signal?.aborted; round++) {
+          for (const p of picks) {
+            const r = await measureBuilt(s, artifactOf(s.task, target, p.trace), s.baselineMs);
+            if (typeof r === 'number') record(s.task, p.trace, p.scheduled, r, s.baselineMs);
+          }
+        }
+        const ranked = db.ranked(s.task.workload, targetText, device);
+        s.confirmedMs = ranked[0]?.ms;
+        s.confirmedBaselineMs = ranked.find((r) => r.scheduled === picks[0]!.scheduled)?.ms;
+        progress(s);
+      }
+    }
   } finally {
     await runner.close();
   }
@@ -273,7 +309,7 @@ export async function tune(graph: Graph, opts: TuneOptions): Promise<TuneSummary
 
 function buildOrWhy(task: TuneTask, target: Target, c: Candidate): Uint8Array | string {
   try {
-    return artifactOf(task, target, c);
+    return artifactOf(task, target, c.schedule.trace);
   } catch (e) {
     if (e instanceof TesseraError) return `it does not build: ${e.message}`;
     throw e;

@@ -133,3 +133,23 @@ test('tune: the runner reports a measurement that overruns its time limit and re
     await runner.close();
   }
 });
+
+test('tune: the best record of a workload is the program with the fastest median, repeated measurements first', () => {
+  const db = new TuningDatabase();
+  const base = { workload: 'w', target: 't', device: 'd', kernel: 'k', trace: [], baselineMs: 1, flops: 1, time: '' };
+  db.add({ ...base, scheduled: 'lucky', ms: 0.5 }); // measured once, fast
+  db.add({ ...base, scheduled: 'a', ms: 0.9 });
+  db.add({ ...base, scheduled: 'a', ms: 0.7 });
+  db.add({ ...base, scheduled: 'a', ms: 5 }); // one outlier: the median is 0.9
+  db.add({ ...base, scheduled: 'b', ms: 0.8 });
+  db.add({ ...base, scheduled: 'b', ms: 0.9 });
+  assert.deepEqual(db.ranked('w', 't', 'd').map((r) => [r.scheduled, +r.ms.toFixed(3)]), [['b', 0.85], ['a', 0.9]]);
+  assert.equal(db.best('w', 't', 'd')!.scheduled, 'b');
+  assert.notEqual(db.best('w', 't', 'd')!.scheduled, 'lucky', 'a single measurement does not beat confirmed ones');
+  // With nothing confirmed, the fastest single measurement; another device's records when this one has none.
+  const one = new TuningDatabase();
+  one.add({ ...base, scheduled: 'x', ms: 2 });
+  one.add({ ...base, scheduled: 'y', ms: 1 });
+  assert.equal(one.best('w', 't', 'other-device')!.scheduled, 'y');
+  assert.equal(one.best('w', 'other-target', 'd'), undefined);
+});
