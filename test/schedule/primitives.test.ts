@@ -1,4 +1,5 @@
 /** Every schedule primitive preserves results on random inputs and refuses illegal rewrites. */
+import { K, M, N, matmulRelu } from '../helpers/kernels.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compute, placeholder, reduceAxis, sum, type Tensor as TeTensor } from '../../src/te/tensor.js';
@@ -11,17 +12,6 @@ import type { PrimFunc } from '../../src/tir/stmt.js';
 import { printPrimFunc } from '../../src/tir/printer.js';
 import { runJsKernel, runWasmKernel } from '../helpers/run_op.js';
 
-const M = 8, K = 12, N = 16;
-
-/** C = relu(A @ B + 1): a reduction with an elementwise epilogue. */
-function matmulRelu(): PrimFunc {
-  const A = placeholder([M, K], 'float32', 'A');
-  const B = placeholder([K, N], 'float32', 'B');
-  const k = reduceAxis(K, 'k');
-  const C = compute([M, N], (i, j) => sum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C');
-  const D = compute([M, N], (i, j) => max(add(C.at(i, j), float(1)), float(0)), 'D');
-  return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
-}
 
 function inputs(): [Float32Array, Float32Array] {
   let s = 7;

@@ -6,6 +6,7 @@
  * through the public Schedule API; a few refusals guard against IR that no TE function or
  * primitive makes, and are reached on IR edited by hand (withBlock, renameLoop, ...).
  */
+import { K, M, N, matmulRelu } from '../helpers/kernels.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compute, placeholder, reduceAxis, sum, type Tensor as TeTensor } from '../../src/te/tensor.js';
@@ -17,17 +18,6 @@ import { type Expr, type Load, type Var, add, float, floormod, int, load, lt, ma
 import { type Block, type PrimFunc, type Store, loop, mapStmt, mapStmtExprs, seq, store } from '../../src/tir/stmt.js';
 import { type Target, parseTarget } from '../../src/target/index.js';
 
-const M = 8, K = 12, N = 16;
-
-/** C = A @ B (a reduction into scratch), D = relu(C + 1). Loops C_ax0 (8), C_ax1 (16), C_r0 (12), D_ax0, D_ax1. */
-function matmulRelu(): PrimFunc {
-  const A = placeholder([M, K], 'float32', 'A');
-  const B = placeholder([K, N], 'float32', 'B');
-  const k = reduceAxis(K, 'k');
-  const C = compute([M, N], (i, j) => sum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C');
-  const D = compute([M, N], (i, j) => max(add(C.at(i, j), float(1)), float(0)), 'D');
-  return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
-}
 
 /** matmulRelu with A first copied by an injective stage E (loops E_ax0 (8), E_ax1 (12)). */
 function copiedMatmulRelu(): PrimFunc {
