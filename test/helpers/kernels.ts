@@ -15,3 +15,14 @@ export function matmulRelu(): PrimFunc {
   const D = compute([M, N], (i, j) => max(add(C.at(i, j), float(1)), float(0)), 'D');
   return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
 }
+
+/** matmulRelu with A first copied by an injective stage E (loops E_ax0 (8), E_ax1 (12)): a producer for compute_at. */
+export function copiedMatmulRelu(): PrimFunc {
+  const A = placeholder([M, K], 'float32', 'A');
+  const B = placeholder([K, N], 'float32', 'B');
+  const E = compute([M, K], (i, k) => A.at(i, k), 'E');
+  const k = reduceAxis(K, 'k');
+  const C = compute([M, N], (i, j) => sum(mul(E.at(i, k.var), B.at(k.var, j)), [k]), 'C');
+  const D = compute([M, N], (i, j) => max(add(C.at(i, j), float(1)), float(0)), 'D');
+  return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
+}

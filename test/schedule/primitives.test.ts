@@ -1,16 +1,13 @@
 /** Every schedule primitive preserves results on random inputs and refuses illegal rewrites. */
-import { K, M, N, matmulRelu } from '../helpers/kernels.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compute, placeholder, reduceAxis, sum, type Tensor as TeTensor } from '../../src/te/tensor.js';
-import { createPrimFunc } from '../../src/te/lower.js';
 import { Schedule, ScheduleError } from '../../src/schedule/schedule.js';
 import { relayout } from '../../src/schedule/layout_prims.js';
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
-import { add, float, max, mul } from '../../src/ir/expr.js';
 import type { PrimFunc } from '../../src/tir/stmt.js';
 import { printPrimFunc } from '../../src/tir/printer.js';
 import { runJsKernel, runWasmKernel } from '../helpers/run_op.js';
+import { K, M, N, copiedMatmulRelu, matmulRelu } from '../helpers/kernels.js';
 
 
 function inputs(): [Float32Array, Float32Array] {
@@ -96,17 +93,6 @@ test('rfactor splits a reduction into partial results that vectorize, and the re
   again.replay(JSON.parse(JSON.stringify(sch.trace)));
   assert.equal(printPrimFunc(again.func), printPrimFunc(sch.func));
 });
-
-/** matmulRelu with A first copied by an injective stage E (a producer for compute_at). */
-function copiedMatmulRelu(): PrimFunc {
-  const A = placeholder([M, K], 'float32', 'A');
-  const B = placeholder([K, N], 'float32', 'B');
-  const E = compute([M, K], (i, k) => A.at(i, k), 'E');
-  const k = reduceAxis(K, 'k');
-  const C = compute([M, N], (i, j) => sum(mul(E.at(i, k.var), B.at(k.var, j)), [k]), 'C');
-  const D = compute([M, N], (i, j) => max(add(C.at(i, j), float(1)), float(0)), 'D');
-  return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
-}
 
 test('fuse and tile reshape loop nests and preserve results; the trace replays', async () => {
   const sch = new Schedule(matmulRelu());

@@ -6,7 +6,7 @@
  * through the public Schedule API; a few refusals guard against IR that no TE function or
  * primitive makes, and are reached on IR edited by hand (withBlock, renameLoop, ...).
  */
-import { K, M, N, matmulRelu } from '../helpers/kernels.js';
+import { K, M, N, copiedMatmulRelu, matmulRelu } from '../helpers/kernels.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compute, placeholder, reduceAxis, sum, type Tensor as TeTensor } from '../../src/te/tensor.js';
@@ -14,21 +14,10 @@ import { createPrimFunc } from '../../src/te/lower.js';
 import { Schedule, ScheduleError } from '../../src/schedule/schedule.js';
 import { defaultSchedule } from '../../src/schedule/default.js';
 import { lowerForCodegen } from '../../src/tir/transform/pipeline.js';
-import { type Expr, type Load, type Var, add, float, floormod, int, load, lt, makeBuffer, max, mul, select, sub, substitute, variable } from '../../src/ir/expr.js';
+import { type Expr, type Load, type Var, add, float, floormod, int, load, lt, makeBuffer, mul, select, sub, substitute, variable } from '../../src/ir/expr.js';
 import { type Block, type PrimFunc, type Store, loop, mapStmt, mapStmtExprs, seq, store } from '../../src/tir/stmt.js';
 import { type Target, parseTarget } from '../../src/target/index.js';
 
-
-/** matmulRelu with A first copied by an injective stage E (loops E_ax0 (8), E_ax1 (12)). */
-function copiedMatmulRelu(): PrimFunc {
-  const A = placeholder([M, K], 'float32', 'A');
-  const B = placeholder([K, N], 'float32', 'B');
-  const E = compute([M, K], (i, k) => A.at(i, k), 'E');
-  const k = reduceAxis(K, 'k');
-  const C = compute([M, N], (i, j) => sum(mul(E.at(i, k.var), B.at(k.var, j)), [k]), 'C');
-  const D = compute([M, N], (i, j) => max(add(C.at(i, j), float(1)), float(0)), 'D');
-  return createPrimFunc('mm', [A, B] as TeTensor[], [D]);
-}
 
 /** E = A · 2 (scratch), D = E + 1 (the output), both [8, 4]. */
 function chain(): PrimFunc {
