@@ -305,15 +305,20 @@ export class GradientBoostedTrees {
       const f = nodes.feature[k]!;
       if (f >= 0) nodes.threshold[k] = cuts[f]![nodes.bin[k]!]!;
     }
-    this.nFeatures = d;
-    this.baseScore = base;
-    this.roots = Int32Array.from(roots);
-    this.feature = Int32Array.from(nodes.feature);
-    this.threshold = Float64Array.from(nodes.threshold);
-    this.left = Int32Array.from(nodes.left);
-    this.right = Int32Array.from(nodes.right);
-    this.value = Float64Array.from(nodes.value);
-    this.gain = Float64Array.from(nodes.gain);
+    this.adopt({ nFeatures: d, baseScore: base, roots, ...nodes });
+  }
+
+  /** Takes a fitted or loaded model's trees (typed copies of the node arrays). */
+  private adopt(t: Pick<GbtJSON, 'nFeatures' | 'baseScore' | 'roots' | 'feature' | 'threshold' | 'left' | 'right' | 'value' | 'gain'>): void {
+    this.nFeatures = t.nFeatures;
+    this.baseScore = t.baseScore;
+    this.roots = Int32Array.from(t.roots);
+    this.feature = Int32Array.from(t.feature);
+    this.threshold = Float64Array.from(t.threshold);
+    this.left = Int32Array.from(t.left);
+    this.right = Int32Array.from(t.right);
+    this.value = Float64Array.from(t.value);
+    this.gain = Float64Array.from(t.gain);
   }
 
   /** The model's prediction for one row (the base score before fit). */
@@ -378,15 +383,7 @@ export class GradientBoostedTrees {
     }
     if (!j.roots.every(node)) throw new RangeError('GradientBoostedTrees.fromJSON: a root is not a node');
     const model = new GradientBoostedTrees(j.options);
-    model.nFeatures = j.nFeatures;
-    model.baseScore = j.baseScore;
-    model.roots = Int32Array.from(j.roots);
-    model.feature = Int32Array.from(j.feature);
-    model.threshold = Float64Array.from(j.threshold);
-    model.left = Int32Array.from(j.left);
-    model.right = Int32Array.from(j.right);
-    model.value = Float64Array.from(j.value);
-    model.gain = Float64Array.from(j.gain);
+    model.adopt(j);
     return model;
   }
 }
