@@ -153,3 +153,34 @@ test('tune: the best record of a workload is the program with the fastest median
   assert.equal(one.best('w', 't', 'other-device')!.scheduled, 'y');
   assert.equal(one.best('w', 'other-target', 'd'), undefined);
 });
+
+test('tune: records carry over to another model that shares a workload (same shapes, other weights)', async () => {
+  const { graph, target } = optimizeModel(model(), { target: TARGET });
+  const db = new TuningDatabase();
+  await tune(graph, { target, trials: 4, db, measureMs: 1 });
+  // The first layer's shapes again with other weights, then a second layer of another width.
+  const rand = seededRandom(9);
+  const t = (dims: number[]): Tensor => new Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rand() - 0.5), dims);
+  const other = makeModel({
+    nodes: [
+      { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h'] },
+      { op: 'Add', inputs: ['h', 'b1'], outputs: ['hb'] },
+      { op: 'Relu', inputs: ['hb'], outputs: ['r'] },
+      { op: 'MatMul', inputs: ['r', 'w2'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dtype: 'float32', shape: [16, 64] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [16, 40] }],
+    initializers: { w1: t([64, 48]), b1: t([48]), w2: t([48, 40]) },
+  });
+  const x = new Tensor('float32', Float32Array.from({ length: 16 * 64 }, (_, i) => Math.cos(i)), [16, 64]);
+  const run = async (records?: TuningDatabase): Promise<{ y: Float32Array; applied?: number }> => {
+    const r = compile(other, { target: TARGET, ...(records ? { records } : {}) });
+    const ex = await Executor.load(r.executable);
+    const y = (await ex.run({ x })).y!.data as Float32Array;
+    await ex.dispose();
+    return { y, ...(r.records ? { applied: r.records.applied } : {}) };
+  };
+  const tuned = await run(db);
+  assert.equal(tuned.applied, 1, 'the shared first layer takes its record; the second layer has none');
+  assert.equal(sameOutputs([{ data: tuned.y }], [{ data: (await run()).y }], [true]), undefined);
+});
