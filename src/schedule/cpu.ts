@@ -30,7 +30,7 @@ import { Schedule } from './schedule.js';
 import { MAX_INLINE_COPY_NODES, decomposeAtFirstReduceLoop, foldConsumers, inlineCopies, isPadding, operandLoads, topNests } from './rules.js';
 import type { Target } from '../target/index.js';
 import { ScheduleError } from './state.js';
-import type { Decider } from './decisions.js';
+import { type Decider, divisors } from './decisions.js';
 
 /**
  * The target facts the CPU rules use: `lanes` float32 lanes per vector; `vregs` vector
@@ -72,8 +72,8 @@ function tileable(sch: Schedule, b: Block): boolean {
 }
 
 /** The divisors of n from 1 to max. */
-function divisors(n: number, max: number): number[] {
-  return Array.from({ length: max }, (_, k) => k + 1).filter((d) => n % d === 0);
+function divisorsUpTo(n: number, max: number): number[] {
+  return divisors(n).filter((d) => d <= max);
 }
 
 /**
@@ -219,7 +219,7 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
   const rowLoads = rowAxis === undefined ? [] : operandLoads(b).filter((x) => x.indices.some((e) => mentions(e, b.iterVars[rowAxis]!.var.id)));
   const blockTiles = (i: number): number[] => {
     const v = b.iterVars[i]!;
-    return divisors(v.extent, 4).filter((t) => rowLoads.every((x) => x.indices.every((e) => laneCoefficient(e, v.var.id, { ...f, lanes: t }) === 0)));
+    return divisorsUpTo(v.extent, 4).filter((t) => rowLoads.every((x) => x.indices.every((e) => laneCoefficient(e, v.var.id, { ...f, lanes: t }) === 0)));
   };
   const blockAxis = va === undefined || rowAxis === undefined ? undefined : (() => {
     for (let i = ns - 1; i >= 0; i--) {
@@ -228,8 +228,8 @@ function tileReduction(sch: Schedule, name: string, f: CpuFacts): string {
     }
     return undefined;
   })();
-  const rowOptions = rowAxis === undefined ? [1] : divisors(b.iterVars[rowAxis]!.extent, f.vregs);
-  const groupOptions = va !== undefined ? divisors(colExt / f.lanes, 4) : [1];
+  const rowOptions = rowAxis === undefined ? [1] : divisorsUpTo(b.iterVars[rowAxis]!.extent, f.vregs);
+  const groupOptions = va !== undefined ? divisorsUpTo(colExt / f.lanes, 4) : [1];
   const blockOptions = blockAxis === undefined ? [1] : blockTiles(blockAxis);
   // Maximize multiply-adds per operand load: rows·cols / (rows + cols), cols = blocks·groups vectors.
   // The tiles that fit are the candidates of decision tile:<block>; the best score is its default.
